@@ -1,0 +1,57 @@
+"""Checks for exercise test cells: each failure says what was expected and what came back."""
+
+from __future__ import annotations
+
+import numpy as np
+
+
+def _as_numbers(value, name: str) -> np.ndarray:
+    """A plain float64 NumPy copy, so objects that fake comparisons cannot pass."""
+    if value is None:
+        raise AssertionError(f"{name} is None: did the function forget to `return`?")
+    try:
+        array = np.array(value, dtype=np.float64, copy=True)
+    except (TypeError, ValueError) as err:
+        raise AssertionError(f"{name} should be numbers (an array or a scalar), got {type(value).__name__}") from err
+    return array
+
+
+def expect_shape(value, shape: tuple[int, ...], name: str = "result") -> None:
+    actual = tuple(np.shape(value))
+    if actual != tuple(shape):
+        raise AssertionError(f"{name}: expected shape {tuple(shape)}, got {actual}")
+
+
+def expect_close(actual, expected, name: str = "result", *, rtol: float = 1e-5, atol: float = 1e-6) -> None:
+    """Shape first, then values, with the worst element named in the message."""
+    got = _as_numbers(actual, name)
+    want = np.array(expected, dtype=np.float64)
+    expect_shape(got, want.shape, name)
+    if np.isnan(got).any() and not np.isnan(want).any():
+        raise AssertionError(f"{name}: contains NaN at {np.argwhere(np.isnan(got))[0].tolist()}")
+    bad = ~np.isclose(got, want, rtol=rtol, atol=atol, equal_nan=True)
+    if bad.any():
+        where = tuple(np.argwhere(bad)[0]) if got.ndim else ()
+        raise AssertionError(
+            f"{name}: {int(bad.sum())} of {bad.size} values differ; "
+            f"at index {list(where)} expected {want[where]:.6g}, got {got[where]:.6g}"
+        )
+
+
+def expect_equal(actual, expected, name: str = "result") -> None:
+    """Exact equality of numbers (integer results such as counts, labels, distances)."""
+    expect_close(actual, expected, name, rtol=0.0, atol=0.0)
+
+
+def expect_true(condition: bool, message: str) -> None:
+    """Passes only for a real True (Python or NumPy bool), never for a truthy stand-in."""
+    if not (condition is True or (isinstance(condition, np.bool_) and bool(condition))):
+        raise AssertionError(message)
+
+
+def expect_jax_array(value, name: str = "result") -> None:
+    """The value is a jax.Array (not a NumPy array or a Python number)."""
+    import jax
+
+    if not isinstance(value, jax.Array):
+        raise AssertionError(f"{name}: expected a jax.Array, got {type(value).__name__}")

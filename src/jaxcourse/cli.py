@@ -1,0 +1,111 @@
+"""`jaxcourse`: the one command the Makefile and CI call."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+
+def _chapter_paths(root: Path, given: list[str]) -> list[Path]:
+    if not given:
+        return sorted((root / "chapters").glob("*.ipynb"))
+    paths = []
+    for item in given:
+        path = Path(item)
+        paths += sorted(path.glob("*.ipynb")) if path.is_dir() else [path]
+    return paths
+
+
+def run_notebooks(args) -> int:
+    from jaxcourse import notebooks, timing
+
+    root = Path.cwd()
+    paths = _chapter_paths(root, args.paths)
+    if not paths:
+        print("no notebooks to run", file=sys.stderr)
+        return 2
+    failures = 0
+    for path in paths:
+        try:
+            run = notebooks.execute(path, Path(args.output), quick=args.quick, timeout=args.timeout)
+        except (notebooks.NotebookFailure, FileNotFoundError) as err:
+            failures += 1
+            print(f"FAIL {err}", file=sys.stderr)
+        else:
+            print(f"ok   {path} in {timing.format_seconds(run.seconds)} -> {run.output}")
+    print(f"{len(paths) - failures} passed, {failures} failed")
+    return 1 if failures else 0
+
+
+def release(args) -> int:
+    from jaxcourse import grading
+
+    root = grading.course_root()
+    for path in grading.release(root, args.assignments or None):
+        print(f"generated {path.relative_to(root)}")
+    return 0
+
+
+def check_release(args) -> int:
+    from jaxcourse import grading
+
+    root = grading.course_root()
+    differences = grading.release_differences(root, args.assignments or None)
+    for line in differences:
+        print(line, file=sys.stderr)
+    if differences:
+        print("exercises/ is out of date: run `make release` and commit the result", file=sys.stderr)
+        return 1
+    print("exercises/ matches what solutions/ generates")
+    return 0
+
+
+def validate(args) -> int:
+    from jaxcourse import grading, runtime
+
+    root = grading.course_root()
+    failed = 0
+    env = {}
+    if args.cpu_devices:
+        env["XLA_FLAGS"] = runtime.xla_flags_with_cpu_devices(args.cpu_devices)
+    for name in args.assignments or grading.assignment_names(root):
+        for check in grading.validate(root, name, env):
+            failed += not check.ok
+            mark = "ok  " if check.ok else "FAIL"
+            print(f"{mark} {name} {check.submission}: expected {check.expected:g}, got {check.got:g}"
+                  f" - {check.detail}")
+    return 1 if failed else 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="jaxcourse", description=__doc__)
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    run = commands.add_parser("run-notebooks", help="execute notebooks with papermill into build/")
+    run.add_argument("paths", nargs="*", help="notebooks or folders (default: chapters/)")
+    run.add_argument("--quick", action="store_true", help="pass QUICK=True to the parameters cell")
+    run.add_argument("--output", default="build/notebooks", help="where executed copies go")
+    run.add_argument("--timeout", type=int, default=600, help="seconds allowed per cell")
+    run.set_defaults(handler=run_notebooks)
+
+    for name, handler, text in (
+        ("release", release, "regenerate exercises/ from solutions/ with nbgrader"),
+        ("check-release", check_release, "fail when exercises/ differs from what solutions/ generates"),
+        ("validate", validate, "prove every assignment gradeable through real nbgrader"),
+    ):
+        command = commands.add_parser(name, help=text)
+        command.add_argument("assignments", nargs="*", help="assignment names (default: all)")
+        command.set_defaults(handler=handler)
+        if name == "validate":
+            command.add_argument("--cpu-devices", type=int, help="grade on this many simulated CPU devices")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    return args.handler(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
