@@ -5,7 +5,7 @@ BIN    := $(CURDIR)/$(VENV)/bin
 STAMP  := $(VENV)/.installed
 export PATH := $(BIN):$(PATH)
 
-.PHONY: install lab test notebooks release check-release validate lint clean
+.PHONY: install lab test notebooks release check-release validate bench lint clean
 
 install: $(STAMP)
 
@@ -32,6 +32,9 @@ check-release: install      ## fail if exercises/ drifted from solutions/
 
 validate: install           ## grade solution, release and kept mistakes through nbgrader
 	$(BIN)/jaxcourse validate
+
+bench: install              ## print benchmark tables (not tests)
+	$(BIN)/jaxcourse bench mnist
 
 lint: install
 	$(BIN)/ruff check src tests chapters solutions

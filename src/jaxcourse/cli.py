@@ -78,6 +78,19 @@ def validate(args) -> int:
     return 1 if failed else 0
 
 
+def bench(args) -> int:
+    import importlib
+
+    module = importlib.import_module("jaxcourse.bench")
+    runner = module.BENCHMARKS.get(args.name)
+    if runner is None:
+        print(f"unknown benchmark {args.name!r}; known: {', '.join(sorted(module.BENCHMARKS))}",
+              file=sys.stderr)
+        return 2
+    print(runner(quick=args.quick))
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="jaxcourse", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
@@ -88,6 +101,11 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--output", default="build/notebooks", help="where executed copies go")
     run.add_argument("--timeout", type=int, default=600, help="seconds allowed per cell")
     run.set_defaults(handler=run_notebooks)
+
+    bench_command = commands.add_parser("bench", help="print a benchmark table (not a test)")
+    bench_command.add_argument("name", help="which benchmark, e.g. mnist")
+    bench_command.add_argument("--quick", action="store_true", help="fewer repeats, for a smoke run")
+    bench_command.set_defaults(handler=bench)
 
     for name, handler, text in (
         ("release", release, "regenerate exercises/ from solutions/ with nbgrader"),
