@@ -23,7 +23,10 @@ def test_chapter_has_a_parameters_cell_with_quick(path):
     cells = nbformat.read(path, as_version=4).cells
     tagged = [c for c in cells if "parameters" in c.metadata.get("tags", [])]
     assert len(tagged) == 1, f"{path.name}: expected one cell tagged 'parameters', found {len(tagged)}"
-    assert "QUICK = False" in tagged[0].source, f"{path.name}: the parameters cell should set QUICK = False"
+    # papermill injects QUICK = True after this cell, so anything derived here would not change
+    assert tagged[0].source.strip() == "QUICK = False", (
+        f"{path.name}: the parameters cell should hold only `QUICK = False`; derive sizes in the next cell"
+    )
 
 
 @pytest.mark.parametrize("path", CHAPTERS, ids=lambda p: p.stem)

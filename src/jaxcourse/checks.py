@@ -31,7 +31,7 @@ def expect_close(actual, expected, name: str = "result", *, rtol: float = 1e-5, 
         raise AssertionError(f"{name}: contains NaN at {np.argwhere(np.isnan(got))[0].tolist()}")
     bad = ~np.isclose(got, want, rtol=rtol, atol=atol, equal_nan=True)
     if bad.any():
-        where = tuple(np.argwhere(bad)[0]) if got.ndim else ()
+        where = tuple(int(i) for i in np.argwhere(bad)[0]) if got.ndim else ()
         raise AssertionError(
             f"{name}: {int(bad.sum())} of {bad.size} values differ; "
             f"at index {list(where)} expected {want[where]:.6g}, got {got[where]:.6g}"

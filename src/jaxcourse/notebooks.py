@@ -27,17 +27,35 @@ def _first_line(source: str) -> str:
     return lines[0][:80] if lines else "<empty cell>"
 
 
-def unexecuted_cells(notebook: nbformat.NotebookNode) -> list[int]:
-    """Indices of code cells that have source but no execution count.
+RAISES_TAG = "raises-exception"
 
-    papermill exits 0 when a notebook calls sys.exit() and skips the remaining cells;
-    this is how such a run is caught.
+
+def problems(notebook: nbformat.NotebookNode) -> list[str]:
+    """What is wrong with an executed notebook, first problem first.
+
+    A code cell that raised without the `raises-exception` tag, a tagged cell (a sharp bit shown
+    on purpose) that did not raise, and code cells that never ran: papermill exits 0 when a
+    notebook calls sys.exit() and skips the rest, and it reports tagged cells as failures.
     """
-    return [
-        i
-        for i, cell in enumerate(notebook.cells)
-        if cell.cell_type == "code" and cell.source.strip() and cell.get("execution_count") is None
-    ]
+    found = []
+    skipped = []
+    for i, cell in enumerate(notebook.cells):
+        if cell.cell_type != "code" or not cell.source.strip():
+            continue
+        errors = [o for o in cell.get("outputs", []) if o.get("output_type") == "error"]
+        tagged = RAISES_TAG in cell.metadata.get("tags", [])
+        where = f"cell {i} ('{_first_line(cell.source)}')"
+        if errors and not tagged:
+            found.append(f"{where} raised {errors[0].ename}: {errors[0].evalue}")
+        elif tagged and not errors and cell.get("execution_count") is not None:
+            found.append(f"{where} is tagged {RAISES_TAG} but raised nothing")
+        if cell.get("execution_count") is None:
+            skipped.append(i)
+    if skipped and not found:
+        first = notebook.cells[skipped[0]]
+        found.append(f"{len(skipped)} code cells never ran, the first is cell {skipped[0]} "
+                     f"('{_first_line(first.source)}'); did the notebook exit early?")
+    return found
 
 
 def execute(
@@ -69,18 +87,10 @@ def execute(
             execution_timeout=timeout,
             progress_bar=False,
         )
-    except PapermillExecutionError as err:
-        raise NotebookFailure(
-            f"{source.name}: cell {err.cell_index} (execution {err.exec_count}, "
-            f"'{_first_line(err.source)}') raised {err.ename}: {err.evalue}"
-        ) from None
+    except PapermillExecutionError:
+        pass  # papermill fails on cells that raise on purpose too; problems() tells them apart
     seconds = time.perf_counter() - start
-    executed = nbformat.read(output, as_version=4)
-    skipped = unexecuted_cells(executed)
-    if skipped:
-        first = executed.cells[skipped[0]]
-        raise NotebookFailure(
-            f"{source.name}: {len(skipped)} code cells never ran, the first is cell {skipped[0]} "
-            f"('{_first_line(first.source)}'); did the notebook exit early?"
-        )
+    found = problems(nbformat.read(output, as_version=4))
+    if found:
+        raise NotebookFailure(f"{source.name}: " + "; ".join(found))
     return NotebookRun(source=source, output=output, seconds=seconds)

@@ -43,22 +43,23 @@ def xla_flags_with_cpu_devices(count: int, current: str | None = None) -> str:
 def request_cpu_devices(count: int) -> None:
     """Ask XLA for `count` simulated CPU devices; call before JAX runs its first operation.
 
-    Before `import jax` this sets XLA_FLAGS; after the import it uses the
-    `jax_num_cpu_devices` option, which JAX refuses once a backend has started.
+    Before `import jax` this sets XLA_FLAGS; after the import it also sets the
+    `jax_num_cpu_devices` option, which JAX refuses once a backend has started. On a GPU or TPU
+    runtime it changes only the CPU platform, so notebooks may call it unconditionally.
     """
-    os.environ["XLA_FLAGS"] = xla_flags_with_cpu_devices(count)
-    if "jax" not in sys.modules:
-        return
-    import jax
+    flags = xla_flags_with_cpu_devices(count)
+    if "jax" in sys.modules:
+        import jax
 
-    try:
-        jax.config.update("jax_num_cpu_devices", count)
-    except RuntimeError as err:
-        raise RuntimeError(
-            f"JAX has already started its backends, so the number of CPU devices is fixed at "
-            f"{jax.device_count('cpu')}. Restart the kernel and call "
-            f"request_cpu_devices({count}) before any JAX operation."
-        ) from err
+        try:
+            jax.config.update("jax_num_cpu_devices", count)
+        except RuntimeError as err:
+            raise RuntimeError(
+                f"JAX has already started its backends, so the number of CPU devices is fixed at "
+                f"{jax.device_count('cpu')}. Restart the kernel and call "
+                f"request_cpu_devices({count}) before any JAX operation."
+            ) from err
+    os.environ["XLA_FLAGS"] = flags
 
 
 @dataclass(frozen=True)
