@@ -1,0 +1,8 @@
+# task: task-03-flops
+# why: reads cost['flops'] directly, which raises KeyError for a program with no flops (tanh only)
+import jax
+
+
+def flops_of(fn, specs):
+    cost = jax.jit(fn).lower(*specs).compile().cost_analysis()
+    return float(cost["flops"])

@@ -1,0 +1,7 @@
+# task: task-02-uses-op
+# why: searches the compiled HLO, where XLA has already removed or renamed some of the ops
+import jax
+
+
+def uses_op(fn, specs, op):
+    return op in jax.jit(fn).lower(*specs).compile().as_text()
