@@ -1,0 +1,7 @@
+# task: task-02-brighten
+# why: adds in uint8 (a Python int is weakly typed, so it wraps mod 256) and clips too late
+import jax.numpy as jnp
+
+
+def brighten(img, amount):
+    return jnp.clip(jnp.asarray(img) + amount, 0, 255).astype(jnp.uint8)

@@ -1,0 +1,4 @@
+# task: task-07-unsharp
+# why: forgets to clip, so the overshoot at edges leaves values below 0 and above 1
+def unsharp_mask(channel, blur, amount):
+    return channel + amount * (channel - blur(channel))
