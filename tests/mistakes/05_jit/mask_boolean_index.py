@@ -1,0 +1,8 @@
+# task: task-07-mask
+# why: selects with boolean indexing x[mask], whose length depends on the data, so jit cannot compile it
+import jax.numpy as jnp
+
+
+def mean_in_range(x, lo, hi):
+    selected = x[(x >= lo) & (x < hi)]
+    return jnp.where(selected.size > 0, selected.mean(), 0.0)
