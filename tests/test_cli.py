@@ -34,12 +34,21 @@ def test_unknown_command_exits_with_usage(capsys):
 def test_run_notebooks_reports_passes_failures_and_quick_mode(tmp_path, capsys):
     good = _notebook(tmp_path / "good.ipynb", "assert QUICK is True")
     bad = _notebook(tmp_path / "bad.ipynb", "raise ValueError('broken on purpose')")
-    code = cli.main(["run-notebooks", "--quick", "--output", str(tmp_path / "out"), str(good), str(bad)])
+    report = tmp_path / "runtimes.md"
+    code = cli.main(["run-notebooks", "--quick", "--output", str(tmp_path / "out"), "--report", str(report),
+                     str(good), str(bad)])
     out, err = capsys.readouterr()
     assert code == 1
     assert "ok   " in out and "good.ipynb" in out and "1 passed, 1 failed" in out
     assert "bad.ipynb" in err and "broken on purpose" in err
-    assert (tmp_path / "out" / "good.ipynb").is_file()
+    executed = nbformat.read(tmp_path / "out" / "good.ipynb", as_version=4)
+    assert [c.source for c in executed.cells][-1] == "assert QUICK is True", "the runtime probe was left in"
+    rows = report.read_text().splitlines()
+    assert rows[0].startswith("Mode: quick")
+    import jax
+
+    assert f"| good.ipynb | {jax.default_backend()} | {jax.device_count()} | pass |" in report.read_text()
+    assert "| bad.ipynb | ? | ? | fail |" in report.read_text()
 
 
 @pytest.mark.slow

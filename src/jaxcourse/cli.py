@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+import time
 from pathlib import Path
 
 
@@ -26,16 +27,40 @@ def run_notebooks(args) -> int:
         print("no notebooks to run", file=sys.stderr)
         return 2
     failures = 0
+    rows = []
     for path in paths:
+        start = time.perf_counter()
         try:
             run = notebooks.execute(path, Path(args.output), quick=args.quick, timeout=args.timeout)
         except (notebooks.NotebookFailure, FileNotFoundError) as err:
             failures += 1
             print(f"FAIL {err}", file=sys.stderr)
+            rows.append((path.name, "?", "?", "fail", time.perf_counter() - start))
         else:
-            print(f"ok   {path} in {timing.format_seconds(run.seconds)} -> {run.output}")
+            print(f"ok   {path} in {timing.format_seconds(run.seconds)} on {run.backend} "
+                  f"x{run.device_count} -> {run.output}")
+            rows.append((path.name, run.backend, str(run.device_count), "pass", run.seconds))
+    if args.report:
+        _write_report(Path(args.report), rows, quick=args.quick)
     print(f"{len(paths) - failures} passed, {failures} failed")
     return 1 if failures else 0
+
+
+def _write_report(path: Path, rows: list[tuple], *, quick: bool) -> None:
+    from jaxcourse import runtime
+
+    versions = ", ".join(f"{k} {v}" for k, v in runtime.versions().items() if v)
+    lines = [
+        f"Mode: {'quick' if quick else 'full'}; {versions}.",
+        "",
+        "| notebook | backend | devices | result | wall time (s) |",
+        "|---|---|---|---|---|",
+        *(f"| {name} | {backend} | {devices} | {result} | {seconds:.1f} |"
+          for name, backend, devices, result, seconds in rows),
+    ]
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text("\n".join(lines) + "\n")
+    print(f"report written to {path}")
 
 
 def release(args) -> int:
@@ -100,6 +125,7 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--quick", action="store_true", help="pass QUICK=True to the parameters cell")
     run.add_argument("--output", default="build/notebooks", help="where executed copies go")
     run.add_argument("--timeout", type=int, default=600, help="seconds allowed per cell")
+    run.add_argument("--report", help="write a markdown table (backend, devices, result, time) here")
     run.set_defaults(handler=run_notebooks)
 
     bench_command = commands.add_parser("bench", help="print a benchmark table (not a test)")

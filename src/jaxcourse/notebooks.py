@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -20,6 +21,41 @@ class NotebookRun:
     source: Path
     output: Path
     seconds: float
+    backend: str = "?"
+    device_count: int = 0
+
+
+PROBE_TAG = "jaxcourse-runtime-probe"
+_PROBE_MARK = "JAXCOURSE_RUNTIME "
+_PROBE_SOURCE = (
+    "import json as _json, jax as _jax\n"
+    f"print({_PROBE_MARK!r} + _json.dumps({{'backend': _jax.default_backend(), "
+    "'devices': _jax.device_count()}))"
+)
+
+
+def _with_probe(notebook: nbformat.NotebookNode) -> nbformat.NotebookNode:
+    """The notebook plus a last cell that reports the backend and device count it ran on."""
+    probe = nbformat.v4.new_code_cell(_PROBE_SOURCE, metadata={"tags": [PROBE_TAG]})
+    probe.id = "jaxcourse-runtime-probe"
+    notebook.cells.append(probe)
+    return notebook
+
+
+def _take_probe(notebook: nbformat.NotebookNode) -> dict:
+    """Remove the probe cell from an executed notebook and return what it reported."""
+    found = {}
+    kept = []
+    for cell in notebook.cells:
+        if PROBE_TAG not in cell.metadata.get("tags", []):
+            kept.append(cell)
+            continue
+        for output in cell.get("outputs", []):
+            for line in output.get("text", "").splitlines():
+                if line.startswith(_PROBE_MARK):
+                    found = json.loads(line[len(_PROBE_MARK):])
+    notebook.cells = kept
+    return found
 
 
 def _first_line(source: str) -> str:
@@ -76,10 +112,12 @@ def execute(
     output_dir = Path(output_dir)
     output_dir.mkdir(parents=True, exist_ok=True)
     output = output_dir / source.name
+    probed = output_dir / f".probed-{source.name}"
+    nbformat.write(_with_probe(nbformat.read(source, as_version=4)), probed)
     start = time.perf_counter()
     try:
         papermill.execute_notebook(
-            str(source),
+            str(probed),
             str(output),
             parameters=QUICK_PARAMETERS if quick else {},
             cwd=str(source.parent),
@@ -89,8 +127,14 @@ def execute(
         )
     except PapermillExecutionError:
         pass  # papermill fails on cells that raise on purpose too; problems() tells them apart
+    finally:
+        probed.unlink(missing_ok=True)
     seconds = time.perf_counter() - start
-    found = problems(nbformat.read(output, as_version=4))
+    executed = nbformat.read(output, as_version=4)
+    found = problems(executed)
+    runtime = _take_probe(executed)
+    nbformat.write(executed, output)
     if found:
         raise NotebookFailure(f"{source.name}: " + "; ".join(found))
-    return NotebookRun(source=source, output=output, seconds=seconds)
+    return NotebookRun(source=source, output=output, seconds=seconds,
+                       backend=runtime.get("backend", "?"), device_count=runtime.get("devices", 0))
