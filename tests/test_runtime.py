@@ -73,3 +73,12 @@ def test_describe_reports_the_running_backend():
     assert info.device_count == jax.device_count()
     text = str(info)
     assert f"backend  : {info.backend}" in text and "jax " in text
+
+
+def test_asking_again_for_the_count_already_there_is_quiet():
+    out = _in_fresh_python(
+        "from jaxcourse import runtime; runtime.request_cpu_devices(2)\n"
+        "import jax; jax.numpy.ones(1).block_until_ready()\n"
+        "runtime.request_cpu_devices(2); print(jax.device_count('cpu'))"
+    )
+    assert out == "2"

@@ -54,6 +54,8 @@ def request_cpu_devices(count: int) -> None:
         try:
             jax.config.update("jax_num_cpu_devices", count)
         except RuntimeError as err:
+            if jax.device_count("cpu") == count:
+                return  # already so: the set-up cell was run again
             raise RuntimeError(
                 f"JAX has already started its backends, so the number of CPU devices is fixed at "
                 f"{jax.device_count('cpu')}. Restart the kernel and call "
