@@ -19,7 +19,7 @@ lab: install                ## open the course in JupyterLab
 	$(BIN)/jupyter lab
 
 test: install               ## everything CI checks
-	$(BIN)/python -m pytest -n auto
+	$(BIN)/python -m pytest -n auto --durations=15
 
 notebooks: install          ## execute every chapter in quick mode into build/
 	$(BIN)/jaxcourse run-notebooks --quick

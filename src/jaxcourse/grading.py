@@ -125,21 +125,27 @@ def _differences(expected: Path, actual: Path, prefix: str) -> list[str]:
     return found
 
 
+def _release_drift(root: Path, name: str, course: Path) -> list[str]:
+    """How the committed exercises/<name> differs from the release generated in `course`."""
+    committed = root / RELEASE / name
+    if not committed.is_dir():
+        return [f"{RELEASE}/{name}: not generated (run `jaxcourse release`)"]
+    return _differences(course / RELEASE / name, committed, f"{RELEASE}/{name}/")
+
+
+def stray_releases(root: Path) -> list[str]:
+    """Folders in exercises/ that no assignment in solutions/ generates."""
+    strays = {p.name for p in (root / RELEASE).iterdir() if p.is_dir()} - set(assignment_names(root))
+    return [f"{RELEASE}/{n}: has no source in {SOURCE}/" for n in sorted(strays)]
+
+
 def release_differences(root: Path, names: list[str] | None = None) -> list[str]:
     """What differs between the committed exercises/ and a fresh release from solutions/."""
-    names = names or assignment_names(root)
     found = []
-    for name in names:
-        committed = root / RELEASE / name
-        if not committed.is_dir():
-            found.append(f"{RELEASE}/{name}: not generated (run `jaxcourse release`)")
-            continue
+    for name in names or assignment_names(root):
         with tempfile.TemporaryDirectory() as tmp:
-            course = generate(root, name, Path(tmp))
-            found += _differences(course / RELEASE / name, committed, f"{RELEASE}/{name}/")
-    strays = {p.name for p in (root / RELEASE).iterdir() if p.is_dir()} - set(assignment_names(root))
-    found += [f"{RELEASE}/{n}: has no source in {SOURCE}/" for n in sorted(strays)]
-    return found
+            found += _release_drift(root, name, generate(root, name, Path(tmp)))
+    return found + stray_releases(root)
 
 
 # --- submissions -------------------------------------------------------------------------------
@@ -289,7 +295,7 @@ def validate(root: Path, name: str, env: dict[str, str] | None = None) -> list[C
     """Grade the solution, the untouched release and every kept mistake through real nbgrader.
 
     The solution must score full marks, the release zero, and each mistake must lose exactly
-    the points of its own task's tests.
+    the points of its own task's tests. The committed release must be what the source generates.
     """
     source_folder = _check_assignment(root, name)
     all_tasks = tasks(root, name)
@@ -299,6 +305,7 @@ def validate(root: Path, name: str, env: dict[str, str] | None = None) -> list[C
     with tempfile.TemporaryDirectory() as tmp:
         course = generate(root, name, Path(tmp))
         released = course / RELEASE / name
+        drift = _release_drift(root, name, course)
         # These submissions are the course's own, so their kernels may share one compilation
         # cache (a third less time); never do this for real students' code.
         env = {**_shared_compilation_cache(Path(tmp) / "jax-cache"), **(env or {})}
@@ -320,6 +327,8 @@ def validate(root: Path, name: str, env: dict[str, str] | None = None) -> list[C
         scores = autograde(course, name, submissions, env)
     full = scores.max_score
     checks = [
+        Check("committed-release", 0.0, float(len(drift)),
+              "; ".join(drift) if drift else "exercises/ is what solutions/ generates"),
         Check("solution", full, scores.totals["solution"], "full marks"),
         Check("release", 0.0, scores.totals["release"], "the untouched release scores zero"),
     ]
