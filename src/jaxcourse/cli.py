@@ -116,6 +116,91 @@ def bench(args) -> int:
     return 0
 
 
+def badges(args) -> int:
+    """Stamp the "Open in Colab" badge and the set-up cell into chapters/ and solutions/."""
+    import nbformat
+
+    from jaxcourse import colab, grading
+
+    root = grading.course_root()
+    config = colab.read_config(root / "pyproject.toml")
+    stale = []
+    for path in colab.stamped_notebooks(root):
+        relative = path.relative_to(root).as_posix()
+        notebook = nbformat.read(path, as_version=4)
+        changed = colab.stamp(notebook, relative, config)
+        if not changed:
+            continue
+        stale.append(f"{relative}: {' and '.join(changed)} missing or stale")
+        if not args.check:
+            nbformat.write(notebook, path)
+            print(f"stamped {relative} ({', '.join(changed)})")
+    if args.check:
+        for line in stale:
+            print(line, file=sys.stderr)
+        if stale:
+            print("run `jaxcourse badges`, then `jaxcourse release`", file=sys.stderr)
+            return 1
+        print(f"badges and set-up cells point at {config.repository} ({config.branch})")
+    elif stale:
+        print("now run `jaxcourse release` so that exercises/ carry them too")
+    return 0
+
+
+# cell metadata that Jupyter and papermill add when a notebook runs: noise in a diff
+_RUN_METADATA = ("execution", "ExecuteTime", "papermill", "collapsed", "scrolled")
+KERNELSPEC = {"display_name": "Python 3 (ipykernel)", "language": "python", "name": "python3"}
+
+
+def normalize_notebook(notebook) -> None:
+    """Clear outputs and execution counts; keep only the kernelspec and the language name."""
+    for cell in notebook.cells:
+        for key in _RUN_METADATA:
+            cell.metadata.pop(key, None)
+        if cell.cell_type == "code":
+            cell.outputs = []
+            cell.execution_count = None
+    language = notebook.metadata.get("language_info", {}).get("name", "python")
+    notebook.metadata = {"kernelspec": dict(KERNELSPEC), "language_info": {"name": language}}
+
+
+def unnormalized(root: Path) -> list[Path]:
+    """The chapter and solution notebooks that `jaxcourse normalize` would rewrite."""
+    import nbformat
+
+    found = []
+    for path in sorted([*root.glob("chapters/*.ipynb"), *root.glob("solutions/*/*.ipynb")]):
+        notebook = nbformat.read(path, as_version=4)
+        normalize_notebook(notebook)
+        if path.read_text() != nbformat.writes(notebook) + "\n":
+            found.append(path)
+    return found
+
+
+def normalize(args) -> int:
+    import nbformat
+
+    from jaxcourse import grading
+
+    root = grading.course_root()
+    offenders = unnormalized(root)
+    for path in offenders:
+        relative = path.relative_to(root)
+        if args.check:
+            print(f"{relative}: has outputs, execution counts or extra metadata", file=sys.stderr)
+        else:
+            notebook = nbformat.read(path, as_version=4)
+            normalize_notebook(notebook)
+            nbformat.write(notebook, path)
+            print(f"normalized {relative}")
+    if args.check and offenders:
+        print("run `jaxcourse normalize`", file=sys.stderr)
+        return 1
+    if not offenders:
+        print("every chapter and solution notebook is normalized")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="jaxcourse", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
@@ -143,6 +228,14 @@ def build_parser() -> argparse.ArgumentParser:
         command.set_defaults(handler=handler)
         if name == "validate":
             command.add_argument("--cpu-devices", type=int, help="grade on this many simulated CPU devices")
+
+    for name, handler, text in (
+        ("badges", badges, "stamp the Open-in-Colab badge and set-up cell into chapters/ and solutions/"),
+        ("normalize", normalize, "clear outputs, execution counts and extra metadata from notebooks"),
+    ):
+        command = commands.add_parser(name, help=text)
+        command.add_argument("--check", action="store_true", help="change nothing; exit 1 listing offenders")
+        command.set_defaults(handler=handler)
     return parser
 
 
