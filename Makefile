@@ -5,7 +5,7 @@ BIN    := $(CURDIR)/$(VENV)/bin
 STAMP  := $(VENV)/.installed
 export PATH := $(BIN):$(PATH)
 
-.PHONY: install lab test notebooks release check-release validate bench lint clean
+.PHONY: install lab test notebooks release check-release validate badges normalize bench lint clean
 
 install: $(STAMP)
 
@@ -32,6 +32,12 @@ check-release: install      ## fail if exercises/ drifted from solutions/
 
 validate: install           ## grade solution, release and kept mistakes through nbgrader
 	$(BIN)/jaxcourse validate
+
+badges: install             ## restamp Colab badges and set-up cells from pyproject's address
+	$(BIN)/jaxcourse badges
+
+normalize: install          ## strip outputs and extra metadata from chapters/ and solutions/
+	$(BIN)/jaxcourse normalize
 
 bench: install              ## print benchmark tables (not tests)
 	$(BIN)/jaxcourse bench mnist

@@ -9,8 +9,8 @@ from jaxcourse import grading, runtime
 
 ROOT = Path(__file__).resolve().parents[1]
 ASSIGNMENTS = grading.assignment_names(ROOT)
-# Assignments whose tasks use several devices: graded on 1 and on 8 simulated CPU devices.
-MULTI_DEVICE = ["07_vmap_pmap"]
+# Assignments that must grade the same on 1 and on 8 simulated CPU devices.
+MULTI_DEVICE = ["07_vmap_pmap", "08_prng"]
 
 
 def _failures(checks):

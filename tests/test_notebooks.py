@@ -5,17 +5,25 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from jaxcourse import colab, notebooks
+from jaxcourse import colab, notebooks, runtime
 
 ROOT = Path(__file__).resolve().parents[1]
 CHAPTERS = sorted((ROOT / "chapters").glob("*.ipynb"))
 
 
+# Chapters that CI runs on 8 simulated CPU devices (07 also asks for them itself).
+MULTI_DEVICE = {"07_vmap_pmap", "08_prng"}
+
+
 @pytest.mark.slow
 @pytest.mark.parametrize("path", CHAPTERS, ids=lambda p: p.stem)
-def test_chapter_runs_in_quick_mode(path, tmp_path):
+def test_chapter_runs_in_quick_mode(path, tmp_path, monkeypatch):
+    if path.stem in MULTI_DEVICE:
+        monkeypatch.setenv("XLA_FLAGS", runtime.xla_flags_with_cpu_devices(8, ""))
     run = notebooks.execute(path, tmp_path, quick=True, timeout=600)
-    print(f"{path.name}: {run.seconds:.1f} s")
+    if path.stem in MULTI_DEVICE and run.backend == "cpu":
+        assert run.device_count == 8, f"{path.name} ran on {run.device_count} devices"
+    print(f"{path.name}: {run.seconds:.1f} s on {run.backend} x{run.device_count}")
 
 
 @pytest.mark.parametrize("path", CHAPTERS, ids=lambda p: p.stem)
