@@ -5,7 +5,7 @@ BIN    := $(CURDIR)/$(VENV)/bin
 STAMP  := $(VENV)/.installed
 export PATH := $(BIN):$(PATH)
 
-.PHONY: install lab test notebooks release check-release validate badges normalize bench lint clean
+.PHONY: install browser lab test notebooks book release check-release validate badges normalize bench lint clean
 
 install: $(STAMP)
 
@@ -18,11 +18,25 @@ $(STAMP): pyproject.toml
 lab: install                ## open the course in JupyterLab
 	$(BIN)/jupyter lab
 
-test: install               ## everything CI checks
+# Debian's chromium for tests/test_book.py (the site in a real browser); quick when present
+browser:                    ## make sure headless Chromium is installed (apt-get, as root)
+	@if command -v chromium >/dev/null 2>&1; then \
+	  echo "chromium found at $$(command -v chromium)"; \
+	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; \
+	else \
+	  echo "chromium is not installed and only root can install it: run 'sudo make browser'" \
+	       "(or 'sudo apt-get install chromium'); tests/test_book.py fails until then" >&2; \
+	fi
+
+test: install browser       ## everything CI checks
 	$(BIN)/python -m pytest -n auto --durations=15
 
 notebooks: install          ## execute every chapter in quick mode into build/
 	$(BIN)/jaxcourse run-notebooks --quick
+
+book: install               ## execute every chapter (full mode) and render the site into build/site
+	$(BIN)/jaxcourse book --output build/site
 
 release: install            ## regenerate exercises/ from solutions/
 	$(BIN)/jaxcourse release
@@ -38,6 +52,9 @@ badges: install             ## restamp Colab badges and set-up cells from pyproj
 
 normalize: install          ## strip outputs and extra metadata from chapters/ and solutions/
 	$(BIN)/jaxcourse normalize
+
+runtimes: install           ## run every chapter and solution (full mode) and write docs/runtimes-cpu.md
+	$(BIN)/jaxcourse run-notebooks chapters solutions --output build/runtimes --report docs/runtimes-$(shell $(BIN)/python -c "import jax; print(jax.default_backend())").md
 
 bench: install              ## print benchmark tables (not tests)
 	$(BIN)/jaxcourse bench mnist

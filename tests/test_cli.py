@@ -41,7 +41,7 @@ def test_run_notebooks_reports_passes_failures_and_quick_mode(tmp_path, capsys):
     assert code == 1
     assert "ok   " in out and "good.ipynb" in out and "1 passed, 1 failed" in out
     assert "bad.ipynb" in err and "broken on purpose" in err
-    executed = nbformat.read(tmp_path / "out" / "good.ipynb", as_version=4)
+    executed = nbformat.read(tmp_path / "out" / tmp_path.name / "good.ipynb", as_version=4)
     assert [c.source for c in executed.cells][-1] == "assert QUICK is True", "the runtime probe was left in"
     rows = report.read_text().splitlines()
     assert rows[0].startswith("Mode: quick")

@@ -14,7 +14,8 @@ def _chapter_paths(root: Path, given: list[str]) -> list[Path]:
     paths = []
     for item in given:
         path = Path(item)
-        paths += sorted(path.glob("*.ipynb")) if path.is_dir() else [path]
+        found = sorted(path.rglob("*.ipynb")) if path.is_dir() else [path]
+        paths += [p for p in found if ".ipynb_checkpoints" not in p.parts]
     return paths
 
 
@@ -30,16 +31,19 @@ def run_notebooks(args) -> int:
     rows = []
     for path in paths:
         start = time.perf_counter()
+        # chapters/01_xor.ipynb and solutions/01_xor/01_xor.ipynb must not overwrite each other
+        where = path.parent.name if path.is_absolute() else path.parent
+        shown = path.name if path.is_absolute() else path.as_posix()
         try:
-            run = notebooks.execute(path, Path(args.output), quick=args.quick, timeout=args.timeout)
+            run = notebooks.execute(path, Path(args.output) / where, quick=args.quick, timeout=args.timeout)
         except (notebooks.NotebookFailure, FileNotFoundError) as err:
             failures += 1
             print(f"FAIL {err}", file=sys.stderr)
-            rows.append((path.name, "?", "?", "fail", time.perf_counter() - start))
+            rows.append((shown, "?", "?", "fail", time.perf_counter() - start))
         else:
             print(f"ok   {path} in {timing.format_seconds(run.seconds)} on {run.backend} "
                   f"x{run.device_count} -> {run.output}")
-            rows.append((path.name, run.backend, str(run.device_count), "pass", run.seconds))
+            rows.append((shown, run.backend, str(run.device_count), "pass", run.seconds))
     if args.report:
         _write_report(Path(args.report), rows, quick=args.quick)
     print(f"{len(paths) - failures} passed, {failures} failed")
@@ -114,6 +118,24 @@ def bench(args) -> int:
         return 2
     print(runner(quick=args.quick))
     return 0
+
+
+def book(args) -> int:
+    """Execute chapters and render them, with an index, into a static site."""
+    from jaxcourse import book as site
+    from jaxcourse import grading
+
+    root = grading.course_root()
+    paths = site.chapter_paths(root, args.chapters)
+    if not paths:
+        print("no chapters to render", file=sys.stderr)
+        return 2
+    result = site.build(paths, Path(args.output), quick=args.quick, timeout=args.timeout, root=root)
+    print(f"{len(result.chapters)} chapters rendered, {len(result.failures)} failed; "
+          f"open {result.index}")
+    for line in result.failures:
+        print(f"FAIL {line}", file=sys.stderr)
+    return 1 if result.failures else 0
 
 
 def badges(args) -> int:
@@ -212,6 +234,13 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--timeout", type=int, default=600, help="seconds allowed per cell")
     run.add_argument("--report", help="write a markdown table (backend, devices, result, time) here")
     run.set_defaults(handler=run_notebooks)
+
+    book_command = commands.add_parser("book", help="execute chapters and render them as a website")
+    book_command.add_argument("chapters", nargs="*", help="chapter names, e.g. 01_xor (default: all)")
+    book_command.add_argument("--quick", action="store_true", help="pass QUICK=True to the parameters cell")
+    book_command.add_argument("--output", default="build/site", help="where the site goes")
+    book_command.add_argument("--timeout", type=int, default=600, help="seconds allowed per cell")
+    book_command.set_defaults(handler=book)
 
     bench_command = commands.add_parser("bench", help="print a benchmark table (not a test)")
     bench_command.add_argument("name", help="which benchmark, e.g. mnist")
