@@ -16,7 +16,7 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 lab: install                ## open the course in JupyterLab
-	$(BIN)/jupyter lab
+	$(BIN)/jupyter lab $(if $(filter 0,$(shell id -u)),--allow-root)  # jupyter refuses root without it
 
 # Debian's chromium for tests/test_book.py (the site in a real browser); quick when present
 browser:                    ## make sure headless Chromium is installed (apt-get, as root)
