@@ -13,13 +13,3 @@ os.environ["PATH"] = os.pathsep.join([str(Path(sys.executable).parent), os.envir
 @pytest.fixture(scope="session")
 def root() -> Path:
     return ROOT
-
-
-def pytest_collection_modifyitems(items):
-    # Longest first, so the two xdist workers finish together instead of one waiting on a round trip.
-    def weight(item):
-        if "round_trip" in item.name:
-            return 0
-        return 1 if item.get_closest_marker("slow") else 2
-
-    items.sort(key=weight)
