@@ -5,7 +5,7 @@ BIN    := $(CURDIR)/$(VENV)/bin
 STAMP  := $(VENV)/.installed
 export PATH := $(BIN):$(PATH)
 
-.PHONY: install browser lab test notebooks book release check-release validate badges normalize bench lint clean
+.PHONY: install browser lab test notebooks book release check-release validate grade badges normalize bench lint clean
 
 install: $(STAMP)
 
@@ -46,6 +46,11 @@ check-release: install      ## fail if exercises/ drifted from solutions/
 
 validate: install           ## grade solution, release and kept mistakes through nbgrader
 	$(BIN)/jaxcourse validate
+
+grade: install              ## grade submissions: make grade ASSIGNMENT=01_xor SUBMISSIONS=downloads.zip
+	@test -n "$(ASSIGNMENT)" -a -n "$(SUBMISSIONS)" || { echo "usage: make grade ASSIGNMENT=01_xor" \
+	  "SUBMISSIONS=<folder or LMS zip> [GRADE_ARGS='--workers 4 --student alice']" >&2; exit 2; }
+	$(BIN)/jaxcourse grade $(ASSIGNMENT) $(SUBMISSIONS) $(GRADE_ARGS)
 
 badges: install             ## restamp Colab badges and set-up cells from pyproject's address
 	$(BIN)/jaxcourse badges

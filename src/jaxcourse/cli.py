@@ -223,6 +223,33 @@ def normalize(args) -> int:
     return 0
 
 
+def grade(args) -> int:
+    """Grade a folder or LMS zip of submissions: grades.csv, feedback, a summary."""
+    from jaxcourse import grader, grading, runtime, sandbox
+
+    root = grading.course_root()
+    limits = sandbox.Limits(cell_seconds=args.cell_timeout, notebook_seconds=args.notebook_timeout,
+                            memory_bytes=int(args.memory * 2**30))
+    env = {}
+    if args.cpu_devices:
+        env["XLA_FLAGS"] = runtime.xla_flags_with_cpu_devices(args.cpu_devices)
+    try:
+        report = grader.grade(root, args.assignment, Path(args.submissions), course=args.course_dir,
+                              workers=args.workers, scheduler=args.scheduler, only=args.student,
+                              force=args.force, limits=limits, pattern=args.pattern, env=env,
+                              cache=not args.no_cache, progress=not args.no_progress)
+    except (grading.GradingError, ValueError) as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 2
+    if not report.graded:
+        print(f"nothing changed: {len(report.students)} students already graded "
+              "(--force regrades everyone, --student one)")
+    summary = report.summary()
+    (report.course / f"summary-{args.assignment}.txt").write_text(summary + "\n")
+    print(summary)
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="jaxcourse", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
@@ -246,6 +273,27 @@ def build_parser() -> argparse.ArgumentParser:
     bench_command.add_argument("name", help="which benchmark, e.g. mnist")
     bench_command.add_argument("--quick", action="store_true", help="fewer repeats, for a smoke run")
     bench_command.set_defaults(handler=bench)
+
+    from jaxcourse.submissions import DEFAULT_PATTERN
+
+    grade_command = commands.add_parser("grade", help="grade submissions: grades.csv, feedback, summary")
+    grade_command.add_argument("assignment", help="assignment name, e.g. 01_xor")
+    grade_command.add_argument("submissions", help="folder of <student>/<notebook>.ipynb, or an LMS zip")
+    grade_command.add_argument("--course-dir", default="grading", help="nbgrader course kept by the grader")
+    grade_command.add_argument("--workers", type=int, help="parallel kernels (default: one per core)")
+    grade_command.add_argument("--scheduler", help="address of a running Dask scheduler, e.g. tcp://host:8786")
+    grade_command.add_argument("--student", action="append", help="regrade only this student (repeatable)")
+    grade_command.add_argument("--force", action="store_true", help="regrade everyone")
+    grade_command.add_argument("--cell-timeout", type=float, default=300, help="seconds per cell")
+    grade_command.add_argument("--notebook-timeout", type=float, default=1200, help="seconds per notebook")
+    grade_command.add_argument("--memory", type=float, default=4, help="GiB per kernel")
+    grade_command.add_argument("--pattern", default=DEFAULT_PATTERN,
+                               help="regex with (?P<student>) and (?P<file>) for flat LMS file names")
+    grade_command.add_argument("--cpu-devices", type=int, help="simulated CPU devices for each kernel")
+    grade_command.add_argument("--no-cache", action="store_true",
+                               help="do not share the solution's compiled code (read-only) with kernels")
+    grade_command.add_argument("--no-progress", action="store_true", help="no progress bar")
+    grade_command.set_defaults(handler=grade)
 
     for name, handler, text in (
         ("release", release, "regenerate exercises/ from solutions/ with nbgrader"),

@@ -1,0 +1,268 @@
+"""Hostile and broken submissions of 01_xor, each with the score it must get and why.
+
+Every case is built from the real solution at test time (so it never drifts from the
+assignment): a file that is not a notebook, a notebook whose locked cells were tampered with, or
+the solution with one task's cell replaced by hostile code. Points of 01_xor's tasks: 01 forward 2,
+02 loss 2, 03 step 2, 04 train 3, 05 recurrence 2, 06 hamming 1 (12 in all).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import nbformat
+
+from jaxcourse import grading
+
+ASSIGNMENT = "01_xor"
+NOTEBOOK = "01_xor.ipynb"
+FULL = 12.0
+POINTS = {"task-01-forward": 2, "task-02-loss": 2, "task-03-step": 2, "task-04-train": 3,
+          "task-05-recurrence": 2, "task-06-hamming": 1}
+
+
+@dataclass
+class Context:
+    root: Path
+    course: Path
+    submissions: Path
+    port: int
+
+    def solved(self) -> nbformat.NotebookNode:
+        source = self.root / "solutions" / ASSIGNMENT / NOTEBOOK
+        return grading.solved(source, self.root / "exercises" / ASSIGNMENT / NOTEBOOK)
+
+    def released(self) -> nbformat.NotebookNode:
+        return nbformat.read(self.root / "exercises" / ASSIGNMENT / NOTEBOOK, as_version=4)
+
+    def answer(self, task: str) -> str:
+        return grading.solution_code(_cell(self.root_source(), task).source)
+
+    def root_source(self) -> nbformat.NotebookNode:
+        return nbformat.read(self.root / "solutions" / ASSIGNMENT / NOTEBOOK, as_version=4)
+
+    def mistake(self, task: str) -> str:
+        return next(m.code for m in grading.mistakes(self.root, ASSIGNMENT) if m.task == task)
+
+    def with_answer(self, task: str, code: str, notebook=None) -> nbformat.NotebookNode:
+        return grading.with_answer(notebook or self.solved(), task, code)
+
+
+@dataclass(frozen=True)
+class Case:
+    name: str
+    expected: float
+    reason: str  # a phrase that must appear in the student's notes (summary and feedback); "" for none
+    build: Callable[[Context], dict[str, bytes]]
+
+
+def _cell(notebook, grade_id: str):
+    return next(c for c in notebook.cells if c.metadata.get("nbgrader", {}).get("grade_id") == grade_id)
+
+
+def _file(notebook, name: str = NOTEBOOK) -> dict[str, bytes]:
+    return {name: nbformat.writes(notebook).encode()}
+
+
+def _wrong(ctx: Context, task: str) -> nbformat.NotebookNode:
+    return ctx.with_answer(task, ctx.mistake(task))
+
+
+def _edit(ctx: Context, task: str, test: str, change: Callable) -> dict[str, bytes]:
+    notebook = _wrong(ctx, task)
+    change(notebook, _cell(notebook, test))
+    return _file(notebook)
+
+
+def _delete(notebook, cell) -> None:
+    notebook.cells.remove(cell)
+
+
+def _to_pass(notebook, cell) -> None:
+    cell.source = "pass"
+
+
+def _to_markdown(notebook, cell) -> None:
+    index = notebook.cells.index(cell)
+    notebook.cells[index] = nbformat.v4.new_markdown_cell(cell.source, metadata=cell.metadata)
+
+
+def _duplicate(notebook, cell) -> None:
+    notebook.cells.insert(notebook.cells.index(cell), nbformat.from_dict(json.loads(json.dumps(cell))))
+
+
+def _rename_id(notebook, cell) -> None:
+    cell.metadata["nbgrader"]["grade_id"] = "test-02-mine"
+    cell.source = "pass"
+
+
+def _strip_metadata(ctx: Context) -> dict[str, bytes]:
+    notebook = ctx.solved()
+    for cell in notebook.cells:
+        cell.metadata.pop("nbgrader", None)
+    return _file(notebook)
+
+
+def _other_kernel(ctx: Context) -> dict[str, bytes]:
+    notebook = ctx.solved()
+    notebook.metadata["kernelspec"] = {"name": "ir", "display_name": "R", "language": "R"}
+    return _file(notebook)
+
+
+def _prefixed(task: str, prefix: str, *, wrong: bool = False) -> Callable[[Context], dict[str, bytes]]:
+    """The solution, with `prefix` run first in `task`'s cell (before a right or wrong answer)."""
+
+    def build(ctx: Context) -> dict[str, bytes]:
+        answer = ctx.mistake(task) if wrong else ctx.answer(task)
+        return _file(ctx.with_answer(task, prefix.format(ctx=ctx) + "\n" + answer))
+
+    return build
+
+
+def _helper_copy(ctx: Context) -> dict[str, bytes]:
+    lenient = "def expect_close(*a, **k):\n    pass\n\nexpect_equal = expect_shape = expect_true = expect_close\n"
+    return {**_file(_wrong(ctx, "task-01-forward")), "jaxcourse/checks.py": lenient.encode(),
+            "jaxcourse/__init__.py": b"", "checks.py": lenient.encode(), "notes.txt": b"my notes"}
+
+
+def _read_secrets(ctx: Context) -> str:
+    paths = [ctx.root / "solutions" / ASSIGNMENT / NOTEBOOK, ctx.course / "source" / ASSIGNMENT / NOTEBOOK,
+             ctx.course / "gradebook.db", ctx.submissions / "solution" / NOTEBOOK,
+             ctx.course / "submitted" / "solution" / ASSIGNMENT / NOTEBOOK,
+             Path("../../../gradebook.db")]
+    return f"""import os
+_leaked = []
+for _path in {[str(p) for p in paths]!r}:
+    try:
+        with open(_path, "rb") as _handle:
+            _leaked.append((_path, len(_handle.read())))
+    except OSError:
+        pass
+for _top in ("/work", "/tmp", "/root", "/home", "/var/tmp", "/dev/shm"):
+    for _dir, _subdirs, _files in os.walk(_top):
+        _subdirs[:] = [_d for _d in _subdirs if _d not in ("site-packages", ".venv", ".pyenv")]
+        _leaked += [(_dir, _f) for _f in _files if _f in ("01_xor.ipynb", "gradebook.db", "grades.csv")]
+print("leaked:", _leaked[:5])
+if _leaked:
+{{answer}}"""
+
+
+def _read_build(ctx: Context) -> dict[str, bytes]:
+    answer = "\n".join("    " + line for line in ctx.answer("task-01-forward").splitlines())
+    code = _read_secrets(ctx).replace("{answer}", answer)
+    code += "\nelse:\n" + "\n".join("    " + line for line in ctx.mistake("task-01-forward").splitlines()
+                                    if not line.startswith("#"))
+    return _file(ctx.with_answer("task-01-forward", code))
+
+
+def _write_build(ctx: Context) -> dict[str, bytes]:
+    targets = [ctx.course / "gradebook.db", ctx.root / "solutions" / ASSIGNMENT / NOTEBOOK,
+               ctx.root / "exercises" / ASSIGNMENT / NOTEBOOK, Path("../../../gradebook.db"),
+               Path("../gradebook.db"), ctx.course / "grades.csv"]
+    code = (f"for _path in {[str(t) for t in targets]!r}:\n"
+            "    try:\n        open(_path, 'w').write('owned')\n    except OSError:\n        pass\n")
+    return _file(ctx.with_answer("task-01-forward", code + ctx.answer("task-01-forward")))
+
+
+def _network_build(ctx: Context) -> dict[str, bytes]:
+    answer = "\n".join("    " + line for line in ctx.answer("task-01-forward").splitlines())
+    wrong = "\n".join("    " + line for line in ctx.mistake("task-01-forward").splitlines()
+                      if not line.startswith("#"))
+    code = (f"import socket\ntry:\n    socket.create_connection(('127.0.0.1', {ctx.port}), timeout=3).sendall(b'hi')\n"
+            f"    _online = True\nexcept OSError as _err:\n    print('offline:', _err)\n    _online = False\n"
+            f"if _online:\n{answer}\nelse:\n{wrong}\n")
+    return _file(ctx.with_answer("task-01-forward", code))
+
+
+MEMORY_BLOWUP = """import numpy as _np
+_hog = []
+while True:
+    _hog.append(_np.ones(2**24))  # 128 MiB each, written so that it is really resident
+"""
+SLOW_COMPILE = '''@partial(jax.jit, static_argnames="n")
+def recurrence(a0, a1, n):
+    a = jnp.zeros(n).at[0].set(a0).at[1].set(a1)
+    for i in range(2, n):
+        a = a.at[i].set(a[i - 1] + a[i - 2])
+    noise = jnp.zeros(n)
+    for k in range(1500):  # correct, but thousands of traced ops: slow to trace and compile
+        noise = noise + jnp.sin(noise * k)
+    return a + 0.0 * noise
+'''
+NOT_JITTABLE = '''import numpy as _np
+
+def cross_entropy(y_hat, y, eps=1e-7):
+    y_hat, y = _np.asarray(y_hat, _np.float64), _np.asarray(y, _np.float64)
+    losses = [-(t * _np.log(p + eps) + (1 - t) * _np.log(1 - p + eps)) for p, t in zip(y_hat, y)]
+    return jnp.asarray(sum(losses) / len(losses), dtype=jnp.float32)
+'''
+EQ_ALWAYS_TRUE = """class _Always:
+    shape = ()
+
+    def __eq__(self, other):
+        return True
+
+    def __ne__(self, other):
+        return False
+
+def cross_entropy(y_hat, y, eps=1e-7):
+    return _Always()
+"""
+
+CASES = [
+    Case("solution", FULL, "", lambda ctx: _file(ctx.solved())),
+    Case("release", 0.0, "", lambda ctx: _file(ctx.released())),
+    Case("not-json", 0.0, "not JSON", lambda ctx: {NOTEBOOK: b"print('my answers')\n"}),
+    Case("not-a-notebook", 0.0, "JSON without a list of cells", lambda ctx: {NOTEBOOK: b'{"answers": [1, 2]}'}),
+    Case("empty-file", 0.0, "the file is empty", lambda ctx: {NOTEBOOK: b""}),
+    Case("no-notebook", 0.0, "not submitted", lambda ctx: {"answers.py": b"def forward(params, x): ...\n"}),
+    Case("renamed", FULL, "renamed", lambda ctx: _file(ctx.solved(), "xor_final_v2.ipynb")),
+    Case("helper-module-copy", FULL - 2, "not used by the grader", _helper_copy),
+    Case("test-deleted", FULL - 2, "was deleted", lambda ctx: _edit(ctx, "task-02-loss", "test-02-loss", _delete)),
+    Case("test-edited-to-pass", FULL - 2, "was edited",
+         lambda ctx: _edit(ctx, "task-02-loss", "test-02-loss", _to_pass)),
+    Case("test-to-markdown", FULL - 2, "changed to markdown",
+         lambda ctx: _edit(ctx, "task-02-loss", "test-02-loss", _to_markdown)),
+    Case("test-duplicated", FULL - 2, "more than once",
+         lambda ctx: _edit(ctx, "task-02-loss", "test-02-loss", _duplicate)),
+    Case("grade-id-changed", FULL - 2, "unknown grade_id",
+         lambda ctx: _edit(ctx, "task-02-loss", "test-02-loss", _rename_id)),
+    Case("metadata-stripped", FULL, "matched by position", _strip_metadata),
+    Case("other-kernelspec", FULL, "", _other_kernel),
+    Case("infinite-loop", FULL - 2, "interrupted", _prefixed("task-05-recurrence", "while True:\n    pass")),
+    Case("ignores-sigint", FULL - 2, "ignored the interrupt", _prefixed(
+        "task-05-recurrence", "import signal\nsignal.signal(signal.SIGINT, signal.SIG_IGN)\nwhile True:\n    pass")),
+    Case("sys-exit", FULL - 1, "", _prefixed("task-06-hamming", "import sys\nsys.exit()")),
+    Case("exit-call", FULL - 1, "", _prefixed("task-06-hamming", "exit()")),
+    Case("os-exit", FULL - 3, "the kernel died", _prefixed("task-04-train", "import os\nos._exit(0)")),
+    Case("segfault", FULL - 2, "the kernel died", _prefixed("task-03-step", "import ctypes\nctypes.string_at(0)")),
+    Case("memory-blowup", FULL - 1, "ran out of memory", _prefixed("task-06-hamming", MEMORY_BLOWUP)),
+    Case("output-flood", FULL, "", _prefixed("task-01-forward", "for _i in range(200_000):\n    print(_i)")),
+    Case("eq-always-true", FULL - 2, "", lambda ctx: _file(ctx.with_answer("task-02-loss", EQ_ALWAYS_TRUE))),
+    Case("patched-checks", FULL - 2, "put back", _prefixed(
+        "task-01-forward", "import numpy, jaxcourse.checks\n"
+        "numpy.isclose = lambda a, b, **k: numpy.ones(numpy.shape(a), bool)\n"
+        "numpy.testing.assert_allclose = lambda *a, **k: None\n"
+        "jaxcourse.checks.expect_close = lambda *a, **k: None", wrong=True)),
+    Case("patched-jax-numpy", FULL - 2, "put back", _prefixed(
+        "task-02-loss", "import jax.numpy, numpy\njax.numpy.allclose = lambda *a, **k: True\n"
+        "numpy.log = lambda x, *a, **k: x * 0.0 + 1.0\nnumpy.mean = lambda x, *a, **k: 0.0", wrong=True)),
+    Case("showtraceback-overridden", FULL - 2, "put back", _prefixed(
+        "task-01-forward", "get_ipython().showtraceback = lambda *a, **k: None\n"
+        "get_ipython().set_custom_exc((Exception,), lambda *a, **k: None)", wrong=True)),
+    Case("reads-hidden-tests", FULL - 2, "", _read_build),
+    Case("writes-gradebook", FULL, "", _write_build),
+    Case("network", FULL - 2, "", _network_build),
+    Case("disable-jit", FULL, "JAX configuration reset",
+         _prefixed("task-01-forward", "jax.config.update('jax_disable_jit', True)")),
+    Case("enable-x64", FULL, "JAX configuration reset",
+         _prefixed("task-01-forward", "jax.config.update('jax_enable_x64', True)")),
+    Case("warning-on-stderr", FULL, "", _prefixed(
+        "task-02-loss", "import sys, warnings\nwarnings.warn('this is only a warning')\n"
+        "print('debug output on stderr', file=sys.stderr)")),
+    Case("not-jittable", FULL, "", lambda ctx: _file(ctx.with_answer("task-02-loss", NOT_JITTABLE))),
+    Case("slow-compile", FULL, "", lambda ctx: _file(ctx.with_answer("task-05-recurrence", SLOW_COMPILE))),
+]

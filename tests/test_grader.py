@@ -1,0 +1,227 @@
+"""`jaxcourse grade` end to end: the hostile class, re-runs, regrading one student, feedback."""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import json
+import socket
+import subprocess
+import sys
+import threading
+from pathlib import Path
+
+import pytest
+from hostile_cases import ASSIGNMENT, CASES, NOTEBOOK, Context
+
+ROOT = Path(__file__).resolve().parents[1]
+JAXCOURSE = [sys.executable, "-m", "jaxcourse.cli"]
+LIMITS = ["--cell-timeout", "12", "--notebook-timeout", "240", "--memory", "1.5", "--no-progress"]
+
+class Listener:
+    """A TCP server on the host's loopback; a sandboxed kernel must never reach it."""
+
+    def __init__(self):
+        self.server = socket.create_server(("127.0.0.1", 0))
+        self.port = self.server.getsockname()[1]
+        self.connections = 0
+        threading.Thread(target=self._serve, daemon=True).start()
+
+    def _serve(self):
+        while True:
+            try:
+                connection, _ = self.server.accept()
+            except OSError:
+                return
+            self.connections += 1
+            connection.close()
+
+
+def _tree_digest(folder: Path) -> str:
+    h = hashlib.sha256()
+    for path in sorted(p for p in folder.rglob("*") if p.is_file()):
+        h.update(path.as_posix().encode() + path.read_bytes())
+    return h.hexdigest()
+
+
+def grade(submissions: Path, course: Path, *extra: str) -> subprocess.CompletedProcess:
+    result = subprocess.run([*JAXCOURSE, "grade", ASSIGNMENT, str(submissions), "--course-dir", str(course),
+                             *LIMITS, *extra], cwd=ROOT, capture_output=True, text=True, timeout=900)
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    return result
+
+
+def scores(course: Path) -> dict[str, float]:
+    with open(course / "grades.csv", newline="") as handle:
+        return {row["student_id"]: float(row["raw_score"]) for row in csv.DictReader(handle)}
+
+
+def state(course: Path) -> dict:
+    return json.loads((course / ".jaxcourse" / f"{ASSIGNMENT}.json").read_text())["students"]
+
+
+@pytest.fixture(scope="module")
+def hostile(tmp_path_factory):
+    base = tmp_path_factory.mktemp("hostile")
+    submissions, course = base / "submissions", base / "course"
+    listener = Listener()
+    ctx = Context(ROOT, course, submissions, listener.port)
+    for case in CASES:
+        for name, data in case.build(ctx).items():
+            path = submissions / case.name / name
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_bytes(data)
+    protected = {name: _tree_digest(ROOT / name) for name in ("solutions", "exercises")}
+    result = grade(submissions, course)
+    return {"ctx": ctx, "course": course, "submissions": submissions, "output": result.stdout,
+            "listener": listener, "protected": protected}
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("case", CASES, ids=[c.name for c in CASES])
+def test_hostile_submission_gets_its_score_and_reason(hostile, case):
+    got = scores(hostile["course"])
+    assert case.name in got, f"{case.name} missing from grades.csv:\n{hostile['output']}"
+    record = state(hostile["course"])[case.name]
+    said = " | ".join([record["zero_reason"], *record["notes"]])
+    assert got[case.name] == case.expected, f"{case.name}: {got[case.name]} != {case.expected}; notes: {said}"
+    assert case.reason in said, f"{case.name}: expected {case.reason!r} in the notes: {said}"
+    if case.reason:
+        assert case.name in hostile["output"], "the summary names every student with a note or a zero"
+
+
+@pytest.mark.slow
+def test_every_student_is_in_grades_csv_and_the_gradebook(hostile):
+    from nbgrader.api import Gradebook
+
+    assert set(scores(hostile["course"])) == {c.name for c in CASES}
+    with Gradebook(f"sqlite:///{hostile['course'] / 'gradebook.db'}") as gradebook:
+        assert {s.id for s in gradebook.students} == {c.name for c in CASES}
+
+
+@pytest.mark.slow
+def test_the_course_and_the_host_were_not_touched(hostile):
+    for name, digest in hostile["protected"].items():
+        assert _tree_digest(ROOT / name) == digest, f"{name}/ changed while grading"
+    assert hostile["listener"].connections == 0, "a student kernel reached the host's network"
+    assert "isolation: namespaces" in hostile["output"] or "warning: student code ran" in hostile["output"]
+
+
+def _test_lines(hidden: bool) -> list[str]:
+    """Distinctive lines of the test cells' hidden (or visible) parts."""
+    import nbformat
+
+    from jaxcourse.submissions import split_hidden
+
+    notebook = nbformat.read(ROOT / "solutions" / ASSIGNMENT / NOTEBOOK, as_version=4)
+    parts = [split_hidden(c.source) for c in notebook.cells if c.metadata.get("nbgrader", {}).get("grade")]
+    shown = {line.strip() for visible, _ in parts for line in visible.splitlines() if len(line.strip()) > 25}
+    if not hidden:
+        return sorted(shown)
+    return [line.strip() for _, secret in parts for line in secret.splitlines()
+            if len(line.strip()) > 25 and line.strip() not in shown]
+
+
+def feedback_text(path: Path) -> str:
+    """The text a student reads in a feedback page (tags dropped, entities decoded)."""
+    import html
+    import re
+
+    return html.unescape(re.sub(r"<[^>]+>", "", path.read_text()))
+
+
+@pytest.mark.slow
+def test_feedback_for_every_submitter_shows_no_hidden_test(hostile):
+    course = hostile["course"]
+    hidden, visible = _test_lines(hidden=True), _test_lines(hidden=False)
+    assert len(hidden) > 20 and len(visible) > 10
+    for case in CASES:
+        page = course / "feedback" / case.name / ASSIGNMENT / "01_xor.html"
+        if case.name == "no-notebook":
+            assert not page.exists()
+            continue
+        text = feedback_text(page)
+        assert all(line in text for line in visible), f"{case.name}: visible tests missing from feedback"
+        leaked = [line for line in hidden if line in text]
+        assert not leaked, f"{case.name}'s feedback shows hidden test code: {leaked[:3]}"
+
+
+@pytest.mark.slow
+def test_output_flood_is_cut_in_the_graded_notebook(hostile):
+    graded = hostile["course"] / "autograded" / "output-flood" / ASSIGNMENT / NOTEBOOK
+    assert graded.stat().st_size < 500_000
+    assert "not kept" in graded.read_text()
+
+
+@pytest.mark.slow
+def test_rerun_changes_nothing_and_a_resubmission_regrades_only_its_student(hostile):
+    course, submissions = hostile["course"], hostile["submissions"]
+    before = (course / "grades.csv").read_bytes()
+    again = grade(submissions, course)
+    assert "nothing changed" in again.stdout
+    assert (course / "grades.csv").read_bytes() == before
+    fixed = hostile["ctx"].solved()
+    import nbformat
+
+    nbformat.write(fixed, submissions / "test-deleted" / NOTEBOOK)
+    resubmitted = grade(submissions, course)
+    assert "1 graded now" in resubmitted.stdout, resubmitted.stdout
+    assert scores(course)["test-deleted"] == 12.0
+    one = grade(submissions, course, "--student", "release")
+    assert "1 graded now" in one.stdout
+    assert scores(course)["release"] == 0.0
+
+
+@pytest.fixture()
+def dask_cluster():
+    """A real Dask scheduler and two workers on loopback, as separate processes."""
+    import time
+
+    bin_dir = Path(sys.executable).parent
+    probe = socket.create_server(("127.0.0.1", 0))
+    port = probe.getsockname()[1]
+    probe.close()
+    address = f"tcp://127.0.0.1:{port}"
+    processes = [subprocess.Popen([str(bin_dir / "dask"), "scheduler", "--host", "127.0.0.1", "--port", str(port),
+                                   "--no-dashboard"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)]
+    for _ in range(2):
+        processes.append(subprocess.Popen([str(bin_dir / "dask"), "worker", address, "--nthreads", "1",
+                                           "--no-dashboard", "--name", f"worker-{len(processes)}"],
+                                          stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
+    from distributed import Client
+
+    with Client(address, timeout=60) as client:
+        deadline = time.monotonic() + 60
+        while len(client.scheduler_info()["workers"]) < 2 and time.monotonic() < deadline:
+            time.sleep(0.5)
+        assert len(client.scheduler_info()["workers"]) == 2
+    yield address
+    for process in processes:
+        process.terminate()
+    for process in processes:
+        process.wait(timeout=30)
+
+
+@pytest.mark.slow
+def test_lms_zip_graded_through_a_running_dask_scheduler(tmp_path, dask_cluster):
+    """Canvas-style flat file names in one zip, graded by two external workers."""
+    import zipfile
+
+    import nbformat
+
+    from jaxcourse import grading
+
+    ctx = Context(ROOT, tmp_path / "course", tmp_path / "unused", 0)
+    wrong = ctx.with_answer("task-06-hamming", ctx.mistake("task-06-hamming"))
+    archive = tmp_path / "submissions.zip"
+    with zipfile.ZipFile(archive, "w") as zipped:
+        zipped.writestr("01_xor submissions/ada_1234_5678_01_xor.ipynb", nbformat.writes(ctx.solved()))
+        zipped.writestr("01_xor submissions/grace_2345_6789_01_xor.ipynb", nbformat.writes(wrong))
+        zipped.writestr("01_xor submissions/linus_3456_7890_01_xor.ipynb", nbformat.writes(ctx.released()))
+        zipped.writestr("01_xor submissions/readme.txt", "from the LMS")
+    result = grade(archive, tmp_path / "course", "--scheduler", dask_cluster)
+    assert scores(tmp_path / "course") == {"ada": 12.0, "grace": 11.0, "linus": 0.0}
+    assert "readme.txt" in result.stdout, "a file with no student id is reported"
+    for student in ("ada", "grace", "linus"):
+        assert (tmp_path / "course" / "feedback" / student / ASSIGNMENT / "01_xor.html").is_file()
+    assert grading.tasks(ROOT, ASSIGNMENT)[-1].grade_id in result.stdout

@@ -1,0 +1,130 @@
+"""Collecting submissions and rebuilding them on the trusted source (no kernels: fast)."""
+
+import json
+import zipfile
+from pathlib import Path
+
+import nbformat
+import pytest
+
+from jaxcourse import grading, submissions
+
+ROOT = Path(__file__).resolve().parents[1]
+SOURCE = ROOT / "solutions" / "01_xor" / "01_xor.ipynb"
+RELEASE = ROOT / "exercises" / "01_xor" / "01_xor.ipynb"
+
+
+def _source():
+    return nbformat.read(SOURCE, as_version=4)
+
+
+def test_folder_of_student_folders(tmp_path):
+    (tmp_path / "ada").mkdir()
+    (tmp_path / "ada" / "01_xor.ipynb").write_text("{}")
+    (tmp_path / "ada" / ".ipynb_checkpoints").mkdir()
+    (tmp_path / "ada" / ".ipynb_checkpoints" / "01_xor-checkpoint.ipynb").write_text("{}")
+    (tmp_path / "bob_01_xor.ipynb").write_text("{}")
+    (tmp_path / "README").write_text("no id here")
+    found, orphans = submissions.collect(tmp_path)
+    assert sorted(found) == ["ada", "bob"]
+    assert list(found["ada"].files) == ["01_xor.ipynb"]
+    assert list(found["bob"].files) == ["01_xor.ipynb"]
+    assert orphans == ["README"]
+
+
+def test_lms_zip_with_a_wrapping_folder_and_unsafe_ids(tmp_path):
+    archive = tmp_path / "download.zip"
+    with zipfile.ZipFile(archive, "w") as zipped:
+        zipped.writestr("Assignment 1/ada_111_222_01_xor.ipynb", "{}")
+        zipped.writestr("Assignment 1/bob_333_444_01_xor.ipynb", "{}")
+        zipped.writestr("Assignment 1/../../evil_1_x.ipynb", "{}")
+        zipped.writestr("__MACOSX/._ada_111_222_01_xor.ipynb", "junk")
+    found, _ = submissions.collect(archive)
+    assert {"ada", "bob"} <= set(found)
+    assert found["ada"].files == {"111_222_01_xor.ipynb": b"{}"}
+    assert all(".." not in student and "/" not in student for student in found)
+
+
+def test_one_student_folder_is_not_mistaken_for_a_wrapper(tmp_path):
+    archive = tmp_path / "one.zip"
+    with zipfile.ZipFile(archive, "w") as zipped:
+        zipped.writestr("ada/01_xor.ipynb", "{}")
+        zipped.writestr("ada/notes.txt", "mine")
+    found, _ = submissions.collect(archive)
+    assert list(found) == ["ada"]
+
+
+def test_not_a_submission_folder_or_zip_is_an_error(tmp_path):
+    (tmp_path / "file.txt").write_text("x")
+    with pytest.raises(submissions.SubmissionError):
+        submissions.collect(tmp_path / "file.txt")
+
+
+@pytest.mark.parametrize("data, problem", [
+    (b"", "empty"),
+    (b"   \n", "empty"),
+    (b"not json", "not JSON"),
+    (b"[1, 2]", "without a list of cells"),
+    (b'{"cells": [{"cell_type": "code", "source": 5}]}', "not"),
+])
+def test_unreadable_notebooks_say_why(data, problem):
+    notebook, why = submissions.read_notebook(data)
+    assert notebook is None and problem in why
+
+
+def test_a_real_notebook_reads():
+    notebook, why = submissions.read_notebook(RELEASE.read_bytes())
+    assert notebook is not None and why == ""
+
+
+def test_pick_notebooks_finds_renamed_and_lms_prefixed_files():
+    sub = submissions.Submission("ada", {"123_01_xor.ipynb": b"{}", "extra.py": b""})
+    found, notes = submissions.pick_notebooks(sub, ["01_xor.ipynb"])
+    assert found["01_xor.ipynb"][0] == "123_01_xor.ipynb"
+    assert any("extra.py" in n for n in notes)
+    sub = submissions.Submission("ada", {"final.ipynb": b"{}"})
+    found, notes = submissions.pick_notebooks(sub, ["01_xor.ipynb"])
+    assert found["01_xor.ipynb"][0] == "final.ipynb" and "renamed" in notes[0]
+
+
+def test_plan_of_the_solution_runs_every_code_cell_and_splits_hidden_tests():
+    source = _source()
+    plan = submissions.plan(source, grading.solved(SOURCE, RELEASE))
+    assert plan.notes == []
+    kinds = [s.kind for s in plan.steps]
+    assert kinds.count("test") == len([c for c in source.cells if c.metadata.get("nbgrader", {}).get("grade")])
+    assert "extra" not in kinds
+    tests = [s for s in plan.steps if s.kind == "test"]
+    assert all("BEGIN HIDDEN" not in s.source and s.hidden for s in tests)
+    shown = "\n".join(c.source for c in plan.cells)
+    assert "_forward_numpy" not in shown and submissions.HIDDEN_NOTE in shown
+
+
+def test_plan_keeps_added_cells_and_ignores_edited_tests():
+    student = grading.solved(SOURCE, RELEASE)
+    test_cell = next(c for c in student.cells if c.metadata.get("nbgrader", {}).get("grade_id") == "test-01-forward")
+    test_cell.source = "pass"
+    student.cells.insert(3, nbformat.v4.new_code_cell("helper = 1"))
+    plan = submissions.plan(_source(), student)
+    assert [s.source for s in plan.steps if s.kind == "extra"] == ["helper = 1"]
+    assert any("test-01-forward was edited" in n for n in plan.notes)
+    assert next(s for s in plan.steps if s.cell == "test-01-forward").source != "pass"
+
+
+def test_plan_of_no_notebook_has_empty_answers():
+    plan = submissions.plan(_source(), None)
+    answers = [s for s in plan.steps if s.kind == "answer"]
+    assert answers and all(s.source == "" for s in answers)
+
+
+def test_digest_changes_with_any_file():
+    a = submissions.Submission("ada", {"x.ipynb": b"1"})
+    b = submissions.Submission("ada", {"x.ipynb": b"2"})
+    assert a.digest() != b.digest()
+    assert a.digest() == submissions.Submission("ada", {"x.ipynb": b"1"}).digest()
+
+
+def test_split_hidden():
+    visible, hidden = submissions.split_hidden("a = 1\n### BEGIN HIDDEN TESTS\nassert a\n### END HIDDEN TESTS\nb = 2")
+    assert visible == "a = 1\nb = 2" and hidden == "assert a"
+    assert json.dumps(submissions.split_hidden("x = 1")) == json.dumps(["x = 1", ""])
