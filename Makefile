@@ -5,7 +5,7 @@ BIN    := $(CURDIR)/$(VENV)/bin
 STAMP  := $(VENV)/.installed
 export PATH := $(BIN):$(PATH)
 
-.PHONY: install browser lab test notebooks book release check-release validate grade badges normalize bench lint clean
+.PHONY: install browser lab test notebooks book release check-release validate audit grade report badges normalize bench lint clean
 
 install: $(STAMP)
 
@@ -30,7 +30,7 @@ browser:                    ## make sure headless Chromium is installed (apt-get
 	fi
 
 test: install browser       ## everything CI checks
-	$(BIN)/python -m pytest -n auto --durations=15
+	$(BIN)/python -m pytest -n auto --dist loadgroup --durations=15
 
 notebooks: install          ## execute every chapter in quick mode into build/
 	$(BIN)/jaxcourse run-notebooks --quick
@@ -47,10 +47,17 @@ check-release: install      ## fail if exercises/ drifted from solutions/
 validate: install           ## grade solution, release and kept mistakes through nbgrader
 	$(BIN)/jaxcourse validate
 
+audit: install              ## mutation analysis of every assignment's hidden tests (fails below 90%)
+	$(BIN)/jaxcourse audit
+
 grade: install              ## grade submissions: make grade ASSIGNMENT=01_xor SUBMISSIONS=downloads.zip
 	@test -n "$(ASSIGNMENT)" -a -n "$(SUBMISSIONS)" || { echo "usage: make grade ASSIGNMENT=01_xor" \
 	  "SUBMISSIONS=<folder or LMS zip> [GRADE_ARGS='--workers 4 --student alice']" >&2; exit 2; }
 	$(BIN)/jaxcourse grade $(ASSIGNMENT) $(SUBMISSIONS) $(GRADE_ARGS)
+
+report: install             ## HTML analytics of the last grading run: make report ASSIGNMENT=01_xor
+	@test -n "$(ASSIGNMENT)" || { echo "usage: make report ASSIGNMENT=01_xor" >&2; exit 2; }
+	$(BIN)/jaxcourse report $(ASSIGNMENT)
 
 badges: install             ## restamp Colab badges and set-up cells from pyproject's address
 	$(BIN)/jaxcourse badges
@@ -63,6 +70,7 @@ runtimes: install           ## run every chapter and solution (full mode) and wr
 
 bench: install              ## print benchmark tables (not tests)
 	$(BIN)/jaxcourse bench mnist
+	$(BIN)/jaxcourse bench grading
 
 lint: install
 	$(BIN)/ruff check src tests chapters solutions

@@ -1,3 +1,5 @@
+import contextlib
+import fcntl
 import os
 import sys
 from pathlib import Path
@@ -13,3 +15,20 @@ os.environ["PATH"] = os.pathsep.join([str(Path(sys.executable).parent), os.envir
 @pytest.fixture(scope="session")
 def root() -> Path:
     return ROOT
+
+
+@contextlib.contextmanager
+def built_once(tmp_path_factory, name: str):
+    """A folder that one pytest-xdist worker fills and every worker reads: yields (folder, build),
+    `build` True for the one that must fill it (the others wait for it)."""
+    shared = tmp_path_factory.getbasetemp().parent
+    folder = shared / name
+    with open(shared / f"{name}.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        done = folder / ".built"
+        build = not done.exists()
+        if build:
+            folder.mkdir(exist_ok=True)
+        yield folder, build
+        if build:
+            done.touch()

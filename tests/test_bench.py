@@ -76,3 +76,19 @@ def test_numpy_gradients_match_jax_and_every_variant_takes_the_same_step():
     for a, b, c in zip(jax.tree.leaves(by_numpy), jax.tree.leaves(by_jit), jax.tree.leaves(by_scan), strict=True):
         np.testing.assert_allclose(a, b, rtol=1e-4, atol=1e-6)
         np.testing.assert_allclose(b, c, rtol=1e-4, atol=1e-6)
+
+
+def test_grading_bench_is_registered_and_builds_a_mixed_class(root):
+    from jaxcourse import bench_grading, grading
+
+    assert "grading" in bench.BENCHMARKS
+    students = bench_grading.synthetic_class(root, "01_xor", 10)
+    assert len(students) == 10
+    kinds = {nbformat_text(v["01_xor.ipynb"]) for v in students.values()}
+    assert len(kinds) == min(10, 2 + len(grading.mistakes(root, "01_xor")))
+
+
+def nbformat_text(notebook) -> str:
+    import nbformat
+
+    return nbformat.writes(notebook)

@@ -1,27 +1,18 @@
 """The course site: index and chapter pages generated right, and rendered by a real browser."""
 
-import os
 import shutil
-import signal
-import socket
-import subprocess
-import sys
-import time
-import urllib.request
 from html.parser import HTMLParser
 from pathlib import Path
 
 import nbformat
-import numpy as np
 import pytest
+from browser import NO_CHROMIUM, check_screenshot, chromium, serve
 
 from jaxcourse import book, cli, colab
 
 ROOT = Path(__file__).resolve().parents[1]
 ARTIFACTS = ROOT / "build" / "artifacts"
 FORK = colab.Config(repository="https://github.com/someone/course-fork", branch="dev")
-NO_CHROMIUM = ("chromium is not installed: run `make browser` as root (it runs "
-               "`apt-get install chromium`); the site test needs a real browser")
 
 
 class _Links(HTMLParser):
@@ -147,36 +138,8 @@ def test_a_rebuild_replaces_only_its_own_pages(tmp_path):
 # --- in a real browser --------------------------------------------------------------------------
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def _chromium(profile: Path, *args: str) -> str:
-    """Run headless Chromium once (its own profile, no network but loopback); return stdout."""
-    binary = shutil.which("chromium")
-    if binary is None:
-        pytest.fail(NO_CHROMIUM)
-    command = [binary, "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-               "--disable-background-networking", "--disable-component-update", "--disable-sync",
-               f"--user-data-dir={profile}", *args]
-    done = subprocess.run(command, capture_output=True, text=True, timeout=120, start_new_session=True)
-    assert done.returncode == 0, done.stderr[-2000:]
-    return done.stdout
-
-
-def _check_screenshot(path: Path) -> None:
-    import matplotlib.pyplot as plt
-
-    assert path.is_file() and path.stat().st_size > 20_000, f"{path} is missing or nearly empty"
-    pixels = plt.imread(path)
-    assert pixels.shape[1] == 1200
-    assert np.ptp(pixels[..., :3].reshape(-1, 3), axis=0).max() > 0.5, f"{path} is one colour"
-
-
 @pytest.mark.slow
-def test_site_renders_in_chromium(tmp_path):
+def test_site_renders_inchromium(tmp_path):
     if shutil.which("chromium") is None:
         pytest.fail(NO_CHROMIUM)
     site = tmp_path / "site"
@@ -184,23 +147,9 @@ def test_site_renders_in_chromium(tmp_path):
     result = book.build(paths, site, quick=True, root=ROOT, log=lambda line: None)
     assert result.failures == []
 
-    port = _free_port()
-    server = subprocess.Popen([sys.executable, "-m", "http.server", "--bind", "127.0.0.1", str(port)],
-                              cwd=site, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                              start_new_session=True)
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                urllib.request.urlopen(f"{base}/{book.INDEX}", timeout=2).close()
-                break
-            except OSError:
-                assert time.monotonic() < deadline and server.poll() is None, "http.server did not start"
-                time.sleep(0.2)
-
+    with serve(site, book.INDEX) as base:
         profile = tmp_path / "chromium-profile"
-        index_dom = _chromium(profile, "--dump-dom", f"{base}/{book.INDEX}")
+        index_dom = chromium(profile, "--dump-dom", f"{base}/{book.INDEX}")
         links = _links(index_dom)
         for chapter in result.chapters:
             assert (chapter.page, chapter.title, "chapter") in links
@@ -210,7 +159,7 @@ def test_site_renders_in_chromium(tmp_path):
         assert (xor.exercise, "exercise in Colab", "exercise") in links
         assert next(c for c in result.chapters if c.name == "00_setup").exercise is None
 
-        xor_dom = _chromium(profile, "--dump-dom", f"{base}/{xor.page}")
+        xor_dom = chromium(profile, "--dump-dom", f"{base}/{xor.page}")
         assert xor.title in xor_dom
         assert (book.INDEX, "← all chapters", None) in _links(xor_dom)
         images = [tag for tag in xor_dom.split("<img")[1:] if 'src="data:image/png;base64,' in tag[:500]]
@@ -219,11 +168,8 @@ def test_site_renders_in_chromium(tmp_path):
         # the index at the usual size; the chapter tall enough to reach its first figures
         shots = {"site-index.png": (book.INDEX, "1200,2400"), "site-01_xor.png": (xor.page, "1200,9000")}
         for name, (page, size) in shots.items():
-            _chromium(profile, f"--screenshot={tmp_path / name}", f"--window-size={size}", f"{base}/{page}")
-            _check_screenshot(tmp_path / name)
-    finally:
-        os.killpg(server.pid, signal.SIGTERM)
-        server.wait(timeout=30)
+            chromium(profile, f"--screenshot={tmp_path / name}", f"--window-size={size}", f"{base}/{page}")
+            check_screenshot(tmp_path / name)
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     for name in shots:
         shutil.copy(tmp_path / name, ARTIFACTS / name)

@@ -12,10 +12,13 @@ import threading
 from pathlib import Path
 
 import pytest
+from conftest import built_once
 from hostile_cases import ASSIGNMENT, CASES, NOTEBOOK, Context
 
 ROOT = Path(__file__).resolve().parents[1]
 JAXCOURSE = [sys.executable, "-m", "jaxcourse.cli"]
+# one worker grades the hostile class and runs everything that reads it
+pytestmark = pytest.mark.xdist_group("hostile")
 LIMITS = ["--cell-timeout", "12", "--notebook-timeout", "240", "--memory", "1.5", "--no-progress"]
 
 class Listener:
@@ -62,19 +65,25 @@ def state(course: Path) -> dict:
 
 @pytest.fixture(scope="module")
 def hostile(tmp_path_factory):
-    base = tmp_path_factory.mktemp("hostile")
-    submissions, course = base / "submissions", base / "course"
-    listener = Listener()
-    ctx = Context(ROOT, course, submissions, listener.port)
-    for case in CASES:
-        for name, data in case.build(ctx).items():
-            path = submissions / case.name / name
-            path.parent.mkdir(parents=True, exist_ok=True)
-            path.write_bytes(data)
-    protected = {name: _tree_digest(ROOT / name) for name in ("solutions", "exercises")}
-    result = grade(submissions, course)
-    return {"ctx": ctx, "course": course, "submissions": submissions, "output": result.stdout,
-            "listener": listener, "protected": protected}
+    """The hostile class, graded once per test session (whichever worker gets here first)."""
+    with built_once(tmp_path_factory, "hostile") as (base, build):
+        submissions, course = base / "submissions", base / "course"
+        if build:
+            listener = Listener()
+            ctx = Context(ROOT, course, submissions, listener.port)
+            for case in CASES:
+                for name, data in case.build(ctx).items():
+                    path = submissions / case.name / name
+                    path.parent.mkdir(parents=True, exist_ok=True)
+                    path.write_bytes(data)
+            protected = {name: _tree_digest(ROOT / name) for name in ("solutions", "exercises")}
+            result = grade(submissions, course)
+            facts = {"output": result.stdout, "connections": listener.connections, "port": listener.port,
+                     "protected": protected}
+            (base / "facts.json").write_text(json.dumps(facts))
+        facts = json.loads((base / "facts.json").read_text())
+    return {"ctx": Context(ROOT, course, submissions, facts["port"]), "course": course,
+            "submissions": submissions, **facts}
 
 
 @pytest.mark.slow
@@ -103,7 +112,7 @@ def test_every_student_is_in_grades_csv_and_the_gradebook(hostile):
 def test_the_course_and_the_host_were_not_touched(hostile):
     for name, digest in hostile["protected"].items():
         assert _tree_digest(ROOT / name) == digest, f"{name}/ changed while grading"
-    assert hostile["listener"].connections == 0, "a student kernel reached the host's network"
+    assert hostile["connections"] == 0, "a student kernel reached the host's network"
     assert "isolation: namespaces" in hostile["output"] or "warning: student code ran" in hostile["output"]
 
 
@@ -154,8 +163,13 @@ def test_output_flood_is_cut_in_the_graded_notebook(hostile):
 
 
 @pytest.mark.slow
-def test_rerun_changes_nothing_and_a_resubmission_regrades_only_its_student(hostile):
-    course, submissions = hostile["course"], hostile["submissions"]
+def test_rerun_changes_nothing_and_a_resubmission_regrades_only_its_student(hostile, tmp_path):
+    import shutil
+
+    # on a copy: the other tests read the class as first graded
+    course, submissions = tmp_path / "course", tmp_path / "submissions"
+    shutil.copytree(hostile["course"], course)
+    shutil.copytree(hostile["submissions"], submissions)
     before = (course / "grades.csv").read_bytes()
     again = grade(submissions, course)
     assert "nothing changed" in again.stdout

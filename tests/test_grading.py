@@ -11,6 +11,8 @@ ROOT = Path(__file__).resolve().parents[1]
 ASSIGNMENTS = grading.assignment_names(ROOT)
 # Assignments that must grade the same on 1 and on 8 simulated CPU devices.
 MULTI_DEVICE = ["07_vmap_pmap", "08_prng"]
+# `make audit` makes up to 8 mutants per task; CI keeps to 5 (spread over kinds) to stay quick.
+CI_MUTANTS_PER_TASK = 5
 
 
 def _failures(checks):
@@ -24,17 +26,21 @@ def test_every_release_has_a_source():
 
 @pytest.mark.slow
 @pytest.mark.parametrize("name", ASSIGNMENTS)
-def test_assignment_round_trip(name):
-    """Committed release up to date, solution full marks, release zero, each mistake its task."""
-    checks = grading.validate(ROOT, name)
+def test_assignment_round_trip_and_mutation_audit(name):
+    """Committed release up to date; solution full marks (plain nbgrader too), release zero, each
+    mistake its task; and (`jaxcourse audit`, same grading run) >= 90% of mutants killed."""
+    checks = grading.validate(ROOT, name, mutants=CI_MUTANTS_PER_TASK)
+    audit = next(c for c in checks if c.submission == "audit")
+    print(audit.detail)
     assert not _failures(checks), _failures(checks)
-    assert len(checks) >= 3 + 5, f"{name}: expected at least 5 tasks, each with a kept mistake"
+    assert len(checks) >= 5 + 5, f"{name}: expected at least 5 tasks, each with a kept mistake"
 
 
 @pytest.mark.slow
 @pytest.mark.parametrize("name", MULTI_DEVICE)
 def test_multi_device_assignment_round_trip_on_8_devices(name):
-    checks = grading.validate(ROOT, name, env={"XLA_FLAGS": runtime.xla_flags_with_cpu_devices(8, "")})
+    checks = grading.validate(ROOT, name, env={"XLA_FLAGS": runtime.xla_flags_with_cpu_devices(8, "")},
+                              plain=False)
     assert not _failures(checks), _failures(checks)
 
 

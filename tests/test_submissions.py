@@ -128,3 +128,41 @@ def test_split_hidden():
     visible, hidden = submissions.split_hidden("a = 1\n### BEGIN HIDDEN TESTS\nassert a\n### END HIDDEN TESTS\nb = 2")
     assert visible == "a = 1\nb = 2" and hidden == "assert a"
     assert json.dumps(submissions.split_hidden("x = 1")) == json.dumps(["x = 1", ""])
+
+
+def _text(notebook) -> str:
+    """Everything a reader of the notebook sees: sources and output texts."""
+    parts = []
+    for cell in notebook.cells:
+        parts.append(cell.source)
+        for output in cell.get("outputs", []):
+            parts += [output.get("text", ""), output.get("evalue", ""), *output.get("traceback", [])]
+    return "\n".join(parts)
+
+
+def _fake_run(plan, hidden_error):
+    from jaxcourse import sandbox
+
+    results = []
+    for step in plan.steps:
+        hidden = None
+        if step.hidden:
+            hidden = sandbox.Outcome("error", [{"output_type": "error", "ename": "AssertionError",
+                                                "evalue": "expected 0.25", "traceback": [hidden_error]}],
+                                     "AssertionError: expected 0.25")
+        results.append(sandbox.StepResult(step.cell, step.kind, sandbox.Outcome("ok"), hidden))
+    return sandbox.Run(results, [], 1.0, "process")
+
+
+def test_feedback_hides_hidden_tests_unless_asked():
+    from jaxcourse import grader
+
+    source = _source()
+    plan = submissions.plan(source, grading.solved(SOURCE, RELEASE))
+    secret = next(s.hidden for s in plan.steps if s.hidden).splitlines()[-1]
+    run = _fake_run(plan, f"Traceback: {secret}")
+    hidden = _text(grader.autograded_notebook(source, plan, run, ["a note"]))
+    assert secret not in hidden and "expected 0.25" not in hidden
+    assert "a hidden test failed" in hidden and "a note" in hidden
+    shown = _text(grader.autograded_notebook(source, plan, run, [], show_hidden=True))
+    assert secret in shown and "expected 0.25" in shown

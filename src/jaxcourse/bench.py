@@ -228,4 +228,10 @@ def mnist(quick: bool = False) -> str:
     return run_mnist(quick).table()
 
 
-BENCHMARKS = {"mnist": mnist}
+def grading(quick: bool = False) -> str:
+    from jaxcourse import bench_grading
+
+    return bench_grading.run(quick=quick)
+
+
+BENCHMARKS = {"mnist": mnist, "grading": grading}

@@ -237,7 +237,8 @@ def grade(args) -> int:
         report = grader.grade(root, args.assignment, Path(args.submissions), course=args.course_dir,
                               workers=args.workers, scheduler=args.scheduler, only=args.student,
                               force=args.force, limits=limits, pattern=args.pattern, env=env,
-                              cache=not args.no_cache, progress=not args.no_progress)
+                              cache=not args.no_cache, progress=not args.no_progress,
+                              show_hidden=args.show_hidden)
     except (grading.GradingError, ValueError) as err:
         print(f"error: {err}", file=sys.stderr)
         return 2
@@ -248,6 +249,38 @@ def grade(args) -> int:
     (report.course / f"summary-{args.assignment}.txt").write_text(summary + "\n")
     print(summary)
     return 0
+
+
+def report(args) -> int:
+    """An HTML page about the last grading run of an assignment."""
+    from jaxcourse import grading
+    from jaxcourse import report as grading_report
+
+    root = grading.course_root()
+    try:
+        path = grading_report.write(root, args.assignment, Path(args.course_dir).resolve(),
+                                    Path(args.output) if args.output else None,
+                                    threshold=args.similarity, min_tokens=args.min_tokens)
+    except grading.GradingError as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 2
+    print(f"report written to {path}")
+    return 0
+
+
+def audit(args) -> int:
+    """Mutation analysis of every assignment's hidden tests; exit 1 below the threshold."""
+    from jaxcourse import audit as mutation_audit
+    from jaxcourse import grading
+
+    root = grading.course_root()
+    failed = 0
+    for name in args.assignments or grading.assignment_names(root):
+        report = mutation_audit.audit(root, name, cap=None if args.all else args.cap, workers=args.workers,
+                                      scheduler=args.scheduler, progress=not args.no_progress)
+        print(report.table())
+        failed += not report.passed
+    return 1 if failed else 0
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -293,7 +326,26 @@ def build_parser() -> argparse.ArgumentParser:
     grade_command.add_argument("--no-cache", action="store_true",
                                help="do not share the solution's compiled code (read-only) with kernels")
     grade_command.add_argument("--no-progress", action="store_true", help="no progress bar")
+    grade_command.add_argument("--show-hidden", action="store_true",
+                               help="after the deadline: feedback shows the hidden tests' code and messages")
     grade_command.set_defaults(handler=grade)
+
+    report_command = commands.add_parser("report", help="HTML analytics of the last grading run")
+    report_command.add_argument("assignment", help="assignment name, e.g. 01_xor")
+    report_command.add_argument("--course-dir", default="grading", help="the folder `jaxcourse grade` kept")
+    report_command.add_argument("--output", help="where the page goes (default: grading/report-NAME.html)")
+    report_command.add_argument("--similarity", type=float, default=0.9, help="similar-answer threshold, 0-1")
+    report_command.add_argument("--min-tokens", type=int, default=40, help="shorter answers are not compared")
+    report_command.set_defaults(handler=report)
+
+    audit_command = commands.add_parser("audit", help="mutation analysis: do hidden tests catch plausible mistakes?")
+    audit_command.add_argument("assignments", nargs="*", help="assignment names (default: all)")
+    audit_command.add_argument("--cap", type=int, default=8, help="mutants per task, spread over kinds (default 8)")
+    audit_command.add_argument("--all", action="store_true", help="every mutant, no cap")
+    audit_command.add_argument("--workers", type=int, help="parallel kernels (default: one per core)")
+    audit_command.add_argument("--scheduler", help="address of a running Dask scheduler")
+    audit_command.add_argument("--no-progress", action="store_true", help="no progress bar")
+    audit_command.set_defaults(handler=audit)
 
     for name, handler, text in (
         ("release", release, "regenerate exercises/ from solutions/ with nbgrader"),

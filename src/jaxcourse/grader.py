@@ -34,6 +34,7 @@ c.CourseDirectory.course_id = {course_id!r}
 c.CourseDirectory.source_directory = "source"
 c.CourseDirectory.release_directory = "release"
 c.ClearSolutions.code_stub = {{"python": "# YOUR CODE HERE\\nraise NotImplementedError()"}}
+c.CourseDirectory.ignore = [".ipynb_checkpoints", "*.pyc", "__pycache__", "feedback", "equivalent-mutants.txt"]
 """
 
 
@@ -232,19 +233,24 @@ def _describe_changes(cell: str, changes: list[str]) -> list[str]:
 
 
 def autograded_notebook(source: nbformat.NotebookNode, plan: submissions.Plan, run: sandbox.Run | None,
-                        notes: list[str]) -> nbformat.NotebookNode:
+                        notes: list[str], show_hidden: bool = False) -> nbformat.NotebookNode:
+    """What the student sees in feedback: hidden tests' code and messages only with `show_hidden`."""
     notebook = nbformat.v4.new_notebook(metadata=json.loads(json.dumps(source.metadata)))
     cells = [nbformat.from_dict(json.loads(json.dumps(c))) for c in plan.cells]
     for cell, step in zip(cells, plan.step_of_cell):
         if step is None or run is None or step >= len(run.results):
             continue
         result = run.results[step]
+        if show_hidden and plan.steps[step].hidden:
+            cell.source = f"{plan.steps[step].source}\n\n# hidden tests\n{plan.steps[step].hidden}"
         cell.outputs = [nbformat.from_dict(o) for o in result.visible.outputs]
         if result.visible.status not in ("ok", "error"):
             cell.outputs.append(nbformat.from_dict(_status_output(result.visible)))
         hidden = result.hidden
-        if hidden is not None and hidden.status not in ("ok", "skipped"):
-            cell.outputs.append(nbformat.from_dict(_hidden_output(hidden)))
+        if hidden is not None and show_hidden:
+            cell.outputs += [nbformat.from_dict(o) for o in hidden.outputs]
+        if hidden is not None and hidden.status not in ("ok", "skipped", "error" if show_hidden else ""):
+            cell.outputs.append(nbformat.from_dict(_status_output(hidden) if show_hidden else _hidden_output(hidden)))
     if notes:
         text = "**Grading notes**\n\n" + "\n".join(f"- {n}" for n in notes)
         cells.insert(0, nbformat.v4.new_markdown_cell(text))
@@ -306,7 +312,7 @@ def grade(root: Path, assignment: str, submitted: Path, *, course: Path | None =
           scheduler: str | None = None, only: list[str] | None = None, force: bool = False,
           limits: sandbox.Limits | None = None, pattern: str = submissions.DEFAULT_PATTERN,
           env: dict | None = None, isolate: bool | None = None, cache: bool = True,
-          progress: bool = True, say=print) -> Report:
+          progress: bool = True, feedback: bool = True, show_hidden: bool = False) -> Report:
     from nbgrader.api import Gradebook
     from sqlalchemy.exc import SAWarning
 
@@ -325,14 +331,13 @@ def grade(root: Path, assignment: str, submitted: Path, *, course: Path | None =
     if unknown:
         raise grading.GradingError(f"no submission from {', '.join(unknown)} in {submitted}")
     state = _load_state(course, assignment)
-    settings = _settings_digest(source_hash, limits, env)
+    settings = _settings_digest(source_hash, limits, {**env, "show_hidden": str(show_hidden)})
     digests = {s: hashlib.sha256((settings + sub.digest()).encode()).hexdigest() for s, sub in collected.items()}
     if only:
         todo = sorted(only)
     else:
         todo = sorted(s for s in collected if force or state["students"].get(s, {}).get("digest") != digests[s])
-    box = sandbox.Sandbox(hide=[str(root), str(course), str(Path(submitted).resolve())], env=env, limits=limits,
-                          isolate=isolate)
+    box = sandbox.Sandbox(env=env, limits=limits, isolate=isolate)
     if todo and cache and box.isolate:
         box = replace(box, cache=_warm_cache(course, assignment, sources, box, source_hash), cache_writable=False)
     jobs: list[Job] = []
@@ -377,7 +382,7 @@ def grade(root: Path, assignment: str, submitted: Path, *, course: Path | None =
         record.seconds += run.seconds
         passed = {r.cell: r.passed for r in run.results if r.kind == "test"}
         _write_autograded(course, assignment, job.student, job.notebook, sources[job.notebook], plan, run,
-                          record.notes)
+                          record.notes, show_hidden)
         with Gradebook(url) as gradebook:
             record.cells.update(_record(gradebook, assignment, job.student, job.notebook, passed))
     with Gradebook(url) as gradebook:
@@ -388,7 +393,7 @@ def grade(root: Path, assignment: str, submitted: Path, *, course: Path | None =
     state["source"] = source_hash
     _save_state(course, assignment, state)
     feedback_for = [s for s in todo if not results[s].zero_reason == NOT_SUBMITTED]
-    if feedback_for:
+    if feedback and feedback_for:
         _feedback(course, assignment, feedback_for, len(collected))
     if todo or not (course / "grades.csv").is_file():
         grading.nbgrader(["export", "--to", "grades.csv"], course)
@@ -397,10 +402,11 @@ def grade(root: Path, assignment: str, submitted: Path, *, course: Path | None =
                   box.isolation, workers, time.monotonic() - start, course)
 
 
-def _write_autograded(course: Path, assignment: str, student: str, name: str, source, plan, run, notes) -> None:
+def _write_autograded(course: Path, assignment: str, student: str, name: str, source, plan, run, notes,
+                      show_hidden: bool = False) -> None:
     folder = course / "autograded" / student / assignment
     folder.mkdir(parents=True, exist_ok=True)
-    nbformat.write(autograded_notebook(source, plan, run, notes), folder / name)
+    nbformat.write(autograded_notebook(source, plan, run, notes, show_hidden), folder / name)
 
 
 def _feedback(course: Path, assignment: str, students: list[str], everyone: int) -> None:
@@ -409,6 +415,15 @@ def _feedback(course: Path, assignment: str, students: list[str], everyone: int)
         return
     for student in students:
         grading.nbgrader(["generate_feedback", assignment, "--force", "--student", student], course)
+
+
+def write_class(folder: Path, students: dict[str, dict[str, nbformat.NotebookNode]]) -> Path:
+    """Write {student: {file: notebook}} as a submissions folder that `grade` reads."""
+    for student, notebooks in students.items():
+        (folder / student).mkdir(parents=True, exist_ok=True)
+        for filename, notebook in notebooks.items():
+            nbformat.write(notebook, folder / student / filename)
+    return folder
 
 
 # --- the summary -------------------------------------------------------------------------------

@@ -18,6 +18,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -291,12 +292,18 @@ class Check:
         return abs(self.expected - self.got) < 1e-9
 
 
-def validate(root: Path, name: str, env: dict[str, str] | None = None) -> list[Check]:
-    """Grade the solution, the untouched release and every kept mistake through real nbgrader.
+def validate(root: Path, name: str, env: dict[str, str] | None = None, *, plain: bool = True,
+             mutants: int | None = 0) -> list[Check]:
+    """Prove an assignment gradeable: the committed release is what the source generates; plain
+    `nbgrader autograde` gives the solution full marks; and through `jaxcourse grade` (the sandboxed
+    pipeline instructors use) the solution scores full marks, the release zero, and each kept
+    mistake loses exactly the points of its own task's tests.
 
-    The solution must score full marks, the release zero, and each mistake must lose exactly
-    the points of its own task's tests. The committed release must be what the source generates.
+    `mutants` (a cap per task, None for all, 0 for none) also runs `jaxcourse audit` in the same
+    grading run: its report comes back as the check named "audit".
     """
+    from jaxcourse import audit, grader
+
     source_folder = _check_assignment(root, name)
     all_tasks = tasks(root, name)
     by_id = {t.grade_id: t for t in all_tasks}
@@ -306,15 +313,14 @@ def validate(root: Path, name: str, env: dict[str, str] | None = None) -> list[C
         course = generate(root, name, Path(tmp))
         released = course / RELEASE / name
         drift = _release_drift(root, name, course)
-        # These submissions are the course's own, so their kernels may share one compilation
-        # cache (a third less time); never do this for real students' code.
-        env = {**_shared_compilation_cache(Path(tmp) / "jax-cache"), **(env or {})}
         notebooks = sorted(p.name for p in source_folder.glob("*.ipynb"))
         solution = {nb: solved(source_folder / nb, released / nb) for nb in notebooks}
-        submissions = {
-            "solution": solution,
-            "release": {nb: nbformat.read(released / nb, as_version=4) for nb in notebooks},
-        }
+        release_copy = {nb: nbformat.read(released / nb, as_version=4) for nb in notebooks}
+        if plain:
+            # The course's own notebooks: their kernels may share one compilation cache.
+            plain_scores = autograde(course, name, {"solution": solution},
+                                     {**_shared_compilation_cache(Path(tmp) / "jax-cache"), **(env or {})})
+        students = {"solution": solution, "release": release_copy}
         expectations = {}
         for mistake in mistakes(root, name):
             task = by_id.get(mistake.task)
@@ -322,25 +328,38 @@ def validate(root: Path, name: str, env: dict[str, str] | None = None) -> list[C
                 raise GradingError(f"{mistake.path}: no task {mistake.task!r} in {name}")
             student = f"mistake-{mistake.path.stem}"
             notebook = with_answer(solution[task.notebook], task.grade_id, mistake.code)
-            submissions[student] = {**solution, task.notebook: notebook}
+            students[student] = {**solution, task.notebook: notebook}
             expectations[student] = (task, mistake)
-        scores = autograde(course, name, submissions, env)
-    full = scores.max_score
+        plan = audit.plan(root, name, solution, cap=mutants) if mutants != 0 else None
+        if plan is not None:
+            students.update(plan.students)
+        folder = grader.write_class(Path(tmp) / "class", students)
+        start = time.monotonic()
+        report = grader.grade(root, name, folder, course=Path(tmp) / "grading", env=dict(env or {}),
+                              progress=False, feedback=False)
+    full = report.max_score
+    got = {student: record.score for student, record in report.students.items()}
     checks = [
         Check("committed-release", 0.0, float(len(drift)),
               "; ".join(drift) if drift else "exercises/ is what solutions/ generates"),
-        Check("solution", full, scores.totals["solution"], "full marks"),
-        Check("release", 0.0, scores.totals["release"], "the untouched release scores zero"),
+        Check("solution", full, got["solution"], "full marks"),
+        Check("release", 0.0, got["release"], "the untouched release scores zero"),
     ]
+    if plain:
+        checks.append(Check("nbgrader-solution", full, plain_scores.totals["solution"],
+                            "plain nbgrader autograde: full marks"))
+    if plan is not None:
+        result = plan.score(report, time.monotonic() - start)
+        checks.append(Check("audit", 1.0, float(result.passed), result.table()))
     points = {cell: p for t in all_tasks for cell, p in t.tests.items()}
     for student, (task, mistake) in expectations.items():
-        lost = sorted(c for c, s in scores.cells[student].items() if c in points and s < points[c])
+        cells = report.students[student].cells
+        lost = sorted(c for c, s in cells.items() if c in points and s < points[c])
         elsewhere = [c for c in lost if c not in task.tests]
         detail = f"{mistake.why} (loses {task.grade_id}'s {task.points:g} points)"
         if elsewhere:
             detail += f"; but it also failed {', '.join(elsewhere)}"
-        got = scores.totals[student] if not elsewhere else -1.0
-        checks.append(Check(student, full - task.points, got, detail))
+        checks.append(Check(student, full - task.points, got[student] if not elsewhere else -1.0, detail))
     covered = {task.grade_id for task, _ in expectations.values()}
     for task in all_tasks:
         if task.grade_id not in covered:

@@ -2,10 +2,11 @@
 
 `jaxcourse.sandbox` starts `unshare --mount --net --pid --fork --mount-proc python -m
 jaxcourse.jail SPEC` where SPEC is a JSON file it wrote. This program (trusted, before any student
-code exists) hides private folders under empty tmpfs mounts, shows back read-only only what the
-kernel needs (the Python environment, the course's helper package and data), mounts the
-student's private working folder, joins the memory cgroup, sets resource limits, drops to an
-unprivileged user and execs the kernel.
+code exists) builds a new root on an empty tmpfs that holds only what a kernel needs, read-only
+(the system's /usr, /lib, /etc, the Python environment, the course's helper package and data),
+plus the student's private working folder and empty scratch space, chroots into it, joins the
+memory cgroup, sets resource limits, drops to an unprivileged user and execs the kernel. Nothing
+else on the machine (the course, the gradebook, other students, home folders) exists in there.
 """
 
 from __future__ import annotations
@@ -18,6 +19,9 @@ import sys
 from pathlib import Path
 
 MS_RDONLY, MS_NOSUID, MS_NODEV, MS_REMOUNT, MS_BIND, MS_REC = 1, 2, 4, 32, 4096, 16384
+# Shown read-only in the kernel's root; everything else on the machine is simply not there.
+SYSTEM = ("/usr", "/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32", "/etc", "/sys")
+DEVICES = ("null", "zero", "full", "random", "urandom")
 _libc = ctypes.CDLL(None, use_errno=True)
 
 
@@ -32,24 +36,38 @@ def _mount(source: str | None, target: str, fstype: str | None, flags: int, data
 
 
 def _bind(fd: int, target: str, *, writable: bool) -> None:
-    os.makedirs(target, exist_ok=True)
+    if not os.path.exists(target):
+        os.makedirs(target, exist_ok=True)
     _mount(f"/proc/self/fd/{fd}", target, None, MS_BIND | MS_REC)
     if not writable:
         _mount(None, target, None, MS_REMOUNT | MS_BIND | MS_RDONLY | MS_NOSUID | MS_NODEV)
 
 
 def build(spec: dict) -> None:
-    """Mounts: hide, then show back (read-only unless said otherwise)."""
+    """A new root on an empty tmpfs holding only what the kernel needs, then chroot into it."""
     if spec.get("cgroup_procs"):
         Path(spec["cgroup_procs"]).write_text(str(os.getpid()))
-    # Open what must stay visible before hiding its parents; a bind from the fd still works after.
-    shown = [(os.open(item["source"], os.O_PATH), item) for item in spec["show"]]
-    for path in spec["hide"]:
-        size = spec["scratch_bytes"] if path in ("/tmp", "/var/tmp", "/dev/shm") else 16 * 2**20
-        _mount("tmpfs", path, "tmpfs", MS_NOSUID | MS_NODEV, f"size={size},mode=1777")
-    for fd, item in shown:
-        _bind(fd, item["target"], writable=item.get("writable", False))
+    root = spec["root"]
+    items = [{"source": p, "target": p} for p in SYSTEM if os.path.isdir(p)] + spec["show"]
+    items += [{"source": f"/dev/{name}", "target": f"/dev/{name}", "writable": True, "file": True}
+              for name in DEVICES if os.path.exists(f"/dev/{name}")]
+    # Open everything first: a bind from the fd works whatever gets mounted over its path later.
+    shown = [(os.open(item["source"], os.O_PATH), item) for item in items]
+    _mount("tmpfs", root, "tmpfs", MS_NOSUID | MS_NODEV, "size=16m,mode=755")
+    for scratch in ("/tmp", "/dev/shm", "/var/tmp"):
+        os.makedirs(root + scratch, exist_ok=True)
+        _mount("tmpfs", root + scratch, "tmpfs", MS_NOSUID | MS_NODEV, f"size={spec['scratch_bytes']},mode=1777")
+    for fd, item in sorted(shown, key=lambda pair: pair[1]["target"].count("/")):
+        target = root + item["target"]
+        if item.get("file"):
+            os.makedirs(os.path.dirname(target), exist_ok=True)
+            Path(target).touch()
+        _bind(fd, target, writable=item.get("writable", False))
         os.close(fd)
+    os.makedirs(root + "/proc", exist_ok=True)
+    _mount("proc", root + "/proc", "proc", MS_NOSUID | MS_NODEV)
+    os.chroot(root)
+    os.chdir("/")
 
 
 def limit(spec: dict) -> None:

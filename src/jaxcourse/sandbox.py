@@ -1,9 +1,10 @@
 """Run one student's notebook, step by step, in a kernel that cannot see or touch anything else.
 
 Where the machine allows (root, Linux namespaces), each kernel runs in its own mount, network
-and PID namespaces (`jaxcourse.jail`) as the unprivileged user `nobody`: the course, the
-gradebook, other students and the grader's temporary files are hidden under empty mounts, the
-Python environment is read-only, there is no network, and a memory cgroup caps its memory.
+and PID namespaces (`jaxcourse.jail`) as the unprivileged user `nobody`, chrooted into a new root
+that holds only the system's libraries, the Python environment and the course helpers (all
+read-only) and its private working folder: the course, the gradebook, other students and home
+folders are not there at all. There is no network, and a memory cgroup caps its memory.
 Elsewhere it is a plain process with the same time limits, and `Run.isolation` says so.
 
 The grader (a trusted process) sends cells one at a time over Unix sockets, so the hidden tests
@@ -20,7 +21,6 @@ import shutil
 import signal
 import subprocess
 import sys
-import tempfile
 import time
 import uuid
 from dataclasses import asdict, dataclass, field
@@ -120,18 +120,6 @@ def _package_dirs() -> list[Path]:
     return list(dict.fromkeys(found))
 
 
-def _hidden_dirs(private: list[Path]) -> list[Path]:
-    candidates = [*private, Path.home(), Path("/root"), Path("/home"), Path("/tmp"), Path("/var/tmp"),
-                  Path("/dev/shm"), Path(tempfile.gettempdir())]
-    existing = sorted({p.resolve() for p in candidates if p.is_dir() and p.resolve() != Path("/")},
-                      key=lambda p: len(p.parts))
-    kept: list[Path] = []
-    for path in existing:
-        if not any(path.is_relative_to(k) for k in kept):
-            kept.append(path)
-    return kept
-
-
 class MemoryCgroup:
     """A cgroup (v1 or v2) capping one kernel's memory; absent when cgroups are not writable."""
 
@@ -183,7 +171,6 @@ class MemoryCgroup:
 class Sandbox:
     """How kernels are started for one grading run."""
 
-    hide: list = field(default_factory=list)
     env: dict = field(default_factory=dict)
     limits: Limits = field(default_factory=Limits)
     cache: str | None = None
@@ -324,9 +311,10 @@ class Kernel:
                 os.chown(self.sandbox.cache, NOBODY, NOBODY)
             show.append({"source": self.sandbox.cache, "target": self.sandbox.cache,
                          "writable": self.sandbox.cache_writable})
-        hide = [str(p) for p in _hidden_dirs([Path(p) for p in self.sandbox.hide] + [self.workdir])]
+        root = self.workdir.parent / "root"
+        root.mkdir(exist_ok=True)
         return {
-            "hide": hide, "show": show, "cwd": INSIDE, "argv": argv, "env": env,
+            "root": str(root), "show": show, "cwd": INSIDE, "argv": argv, "env": env,
             "uid": NOBODY, "gid": NOBODY, "scratch_bytes": 2**30,
             "cgroup_procs": str(self.cgroup.procs) if self.cgroup and self.cgroup.procs else None,
             "rlimits": {"RLIMIT_FSIZE": 2**30, "RLIMIT_NOFILE": 4096},
@@ -526,6 +514,10 @@ def run_steps(steps: list[Step], sandbox: Sandbox, workdir: Path) -> Run:
             result = _run_step(kernel, step, timeout)
             result.changes = changes
             results.append(result)
+            slow = [o for o in (result.visible, result.hidden)
+                    if o and o.status in ("ok", "error") and o.seconds > limits.cell_seconds / 2]
+            if slow:
+                notes.append(f"{step.cell}: took {slow[0].seconds:.0f} s of its {limits.cell_seconds:g} s limit")
             broken = [o for o in (result.visible, result.hidden) if o and o.status in ("died", "killed", "timeout")]
             if not broken:
                 done.append(index)

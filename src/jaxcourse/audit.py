@@ -1,0 +1,199 @@
+"""`jaxcourse audit`: do the hidden tests catch plausible wrong answers? (mutation analysis)
+
+For each task, mutants of its solution (`jaxcourse.mutation`) are graded through `jaxcourse
+grade`, with every other task solved. A mutant is killed when its task loses points. Mutants of
+tasks whose tests cannot see each other's answers share one submission (one notebook run tests
+several tasks at once); a task whose tests or answer use another task's names is never graded
+next to a mutant of that task. A mutant listed in `solutions/<assignment>/equivalent-mutants.txt`
+(`task | description | why it is equivalent`) is reported apart, not hidden.
+"""
+
+from __future__ import annotations
+
+import ast
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import nbformat
+
+from jaxcourse import grader, grading, mutation
+
+EQUIVALENTS = "equivalent-mutants.txt"
+THRESHOLD = 0.9
+
+
+@dataclass
+class TaskAudit:
+    task: str
+    solution: str
+    killed: list = field(default_factory=list)
+    survived: list = field(default_factory=list)
+    equivalent: list = field(default_factory=list)  # (mutant, reason)
+
+    @property
+    def made(self) -> int:
+        return len(self.killed) + len(self.survived) + len(self.equivalent)
+
+
+@dataclass
+class AuditReport:
+    assignment: str
+    tasks: list
+    seconds: float
+    runs: int
+
+    @property
+    def score(self) -> float:
+        killed = sum(len(t.killed) for t in self.tasks)
+        counted = killed + sum(len(t.survived) for t in self.tasks)
+        return killed / counted if counted else 1.0
+
+    @property
+    def passed(self) -> bool:
+        return self.score >= THRESHOLD
+
+    def table(self) -> str:
+        lines = [f"{self.assignment}: {self.score:.0%} of non-equivalent mutants killed "
+                 f"({'pass' if self.passed else 'FAIL'}: needs {THRESHOLD:.0%}); {self.runs} notebook runs "
+                 f"in {self.seconds:.0f} s",
+                 f"  {'task':<28} {'made':>5} {'killed':>7} {'survived':>9} {'equivalent':>11}"]
+        for t in self.tasks:
+            lines.append(f"  {t.task:<28} {t.made:>5} {len(t.killed):>7} {len(t.survived):>9} "
+                         f"{len(t.equivalent):>11}")
+        for t in self.tasks:
+            for mutant in t.survived:
+                lines.append(f"  survived: {mutant.key} ({mutant.operator})")
+                lines += ["    " + line for line in mutant.diff(t.solution).splitlines()]
+            for mutant, reason in t.equivalent:
+                lines.append(f"  equivalent: {mutant.key} - {reason}")
+        return "\n".join(lines)
+
+
+def equivalents(root: Path, name: str) -> dict[str, str]:
+    path = root / grading.SOURCE / name / EQUIVALENTS
+    found = {}
+    if path.is_file():
+        for line in path.read_text().splitlines():
+            if line.strip() and not line.startswith("#"):
+                task, description, reason = (part.strip() for part in line.split("|", 2))
+                found[f"{task} | {description}"] = reason
+    return found
+
+
+def _names(code: str, *, defined: bool) -> set[str]:
+    try:
+        tree = ast.parse(mutation.strip_markers(code))
+    except SyntaxError:
+        return set()
+    if defined:
+        found = set()
+        for node in tree.body:
+            if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
+                found.add(node.name)
+            elif isinstance(node, ast.Assign | ast.AnnAssign | ast.AugAssign):
+                targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+                found |= {n.id for t in targets for n in ast.walk(t) if isinstance(n, ast.Name)}
+        return found
+    return {n.id for n in ast.walk(tree) if isinstance(n, ast.Name)}
+
+
+def dependencies(answers: dict[str, str], tests: dict[str, str]) -> dict[str, set[str]]:
+    """{task: the other tasks whose answer its answer or tests use, transitively}."""
+    defined = {task: _names(code, defined=True) for task, code in answers.items()}
+    direct = {}
+    for task in answers:
+        used = _names(answers[task], defined=False) | _names(tests.get(task, ""), defined=False)
+        direct[task] = {other for other, names in defined.items() if other != task and names & used}
+    closed = {}
+    for task in answers:
+        seen, todo = set(), list(direct[task])
+        while todo:
+            other = todo.pop()
+            if other not in seen:
+                seen.add(other)
+                todo += direct[other]
+        closed[task] = seen - {task}
+    return closed
+
+
+def rounds(by_task: dict[str, list], depends: dict[str, set[str]]) -> list[dict[str, object]]:
+    """Group mutants into submissions: at most one per task, never two tasks that see each other."""
+    queues = {task: list(items) for task, items in by_task.items()}
+    grouped = []
+    while any(queues.values()):
+        chosen: dict[str, object] = {}
+        for task, queue in queues.items():
+            if queue and all(task not in depends[o] and o not in depends[task] for o in chosen):
+                chosen[task] = queue.pop(0)
+        grouped.append(chosen)
+    return grouped
+
+
+@dataclass
+class Plan:
+    """Mutant submissions for one grading run, and how to read their scores back."""
+
+    name: str
+    students: dict
+    grouped: list
+    audits: dict
+    tests: dict
+
+    def score(self, report, seconds: float) -> AuditReport:
+        solution = report.students["solution"]
+        if solution.score != report.max_score:
+            raise grading.GradingError(f"{self.name}: the solution scored {solution.score:g} of "
+                                       f"{report.max_score:g} in the audit: {solution.notes}")
+        for index, chosen in enumerate(self.grouped):
+            scores = report.students[f"mutants-{index:03d}"].cells
+            for task, mutant in chosen.items():
+                lost = any(scores.get(cell, 0.0) < points for cell, points in self.tests[task].items())
+                (self.audits[task].killed if lost else self.audits[task].survived).append(mutant)
+        return AuditReport(self.name, list(self.audits.values()), seconds, len(self.students) + 1)
+
+
+def plan(root: Path, name: str, solved: dict, *, cap: int | None = 8) -> Plan:
+    """Submissions `mutants-NNN`, each the solution with one mutant in one or more tasks."""
+    source_folder = grading._check_assignment(root, name)
+    all_tasks = grading.tasks(root, name)
+    sources = {p.name: nbformat.read(p, as_version=4) for p in sorted(source_folder.glob("*.ipynb"))}
+    cells = {c.metadata["nbgrader"]["grade_id"]: c for nb in sources.values() for c in nb.cells
+             if c.metadata.get("nbgrader", {}).get("grade_id")}
+    answers = {t.grade_id: cells[t.grade_id].source for t in all_tasks}
+    tests = {t.grade_id: "\n".join(cells[c].source for c in t.tests) for t in all_tasks}
+    known = equivalents(root, name)
+    audits = {t.grade_id: TaskAudit(t.grade_id, mutation.normalized(answers[t.grade_id])) for t in all_tasks}
+    candidates: dict[str, list] = {}
+    for task in all_tasks:
+        for mutant in mutation.select(mutation.mutants(task.grade_id, answers[task.grade_id]), cap):
+            if mutant.key in known:
+                audits[task.grade_id].equivalent.append((mutant, known[mutant.key]))
+            else:
+                candidates.setdefault(task.grade_id, []).append(mutant)
+    grouped = rounds(candidates, dependencies(answers, tests))
+    by_id = {t.grade_id: t for t in all_tasks}
+    students = {}
+    for index, chosen in enumerate(grouped):
+        notebooks = dict(solved)
+        for task, mutant in chosen.items():
+            notebook = by_id[task].notebook
+            notebooks[notebook] = grading.with_answer(notebooks[notebook], task, mutant.code)
+        students[f"mutants-{index:03d}"] = notebooks
+    return Plan(name, students, grouped, audits, {t.grade_id: t.tests for t in all_tasks})
+
+
+def audit(root: Path, name: str, *, cap: int | None = 8, env: dict | None = None, workers: int | None = None,
+          scheduler: str | None = None, progress: bool = False) -> AuditReport:
+    start = time.monotonic()
+    source_folder = grading._check_assignment(root, name)
+    # exercises/ is checked against solutions/ elsewhere (check-release, validate)
+    solved = {p.name: grading.solved(p, root / grading.RELEASE / name / p.name)
+              for p in sorted(source_folder.glob("*.ipynb"))}
+    mutants = plan(root, name, solved, cap=cap)
+    with tempfile.TemporaryDirectory(prefix="jc-audit-") as tmp:
+        folder = grader.write_class(Path(tmp) / "class", {"solution": solved, **mutants.students})
+        report = grader.grade(root, name, folder, course=Path(tmp) / "grading", env=dict(env or {}),
+                              workers=workers, scheduler=scheduler, progress=progress, feedback=False)
+    return mutants.score(report, time.monotonic() - start)

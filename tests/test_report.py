@@ -1,0 +1,126 @@
+"""`jaxcourse report` after a real grading run: numbers, failures, similar answers, in a browser."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import nbformat
+import pytest
+from browser import check_screenshot, chromium, serve
+from conftest import built_once
+from hostile_cases import ASSIGNMENT, NOTEBOOK, Context
+
+from jaxcourse import bench_grading, grader, report
+
+ROOT = Path(__file__).resolve().parents[1]
+ARTIFACTS = ROOT / "build" / "artifacts"
+
+# Correct train() written two ways; `copy` is the scan one renamed, re-commented and re-spaced.
+TRAIN_SCAN = '''@partial(jax.jit, static_argnames=("loss_fn", "steps"))
+def train(loss_fn, params, x, y, lr, steps):
+    def body(state, _):
+        value, grads = jax.value_and_grad(loss_fn)(state, x, y)
+        updated = tuple(w - lr * g for w, g in zip(state, grads))
+        return updated, value
+
+    return jax.lax.scan(body, tuple(params), None, length=steps)
+'''
+TRAIN_COPY = '''@partial(jax.jit, static_argnames=("loss_fn", "steps"))
+def train(loss_fn, params, x, y, lr, steps):
+    # one gradient step per scan iteration
+    def update(p, unused):
+        loss, g = jax.value_and_grad(loss_fn)(p, x, y)
+
+        new_p = tuple(a - lr * b for a, b in zip(p, g))
+        return new_p, loss
+    return jax.lax.scan(update, tuple(params), None, length=steps)
+'''
+TRAIN_LOOP = '''@partial(jax.jit, static_argnames=("loss_fn", "steps"))
+def train(loss_fn, params, x, y, lr, steps):
+    def step(i, carry):
+        params, losses = carry
+        loss = loss_fn(params, x, y)
+        grads = jax.grad(loss_fn)(params, x, y)
+        params = tuple(p - lr * g for p, g in zip(params, grads))
+        return params, losses.at[i].set(loss)
+
+    return jax.lax.fori_loop(0, steps, step, (tuple(params), jnp.zeros(steps)))
+'''
+
+
+pytestmark = pytest.mark.xdist_group("report")
+
+
+@pytest.fixture(scope="module")
+def graded(tmp_path_factory):
+    """A small class graded and reported once per test session."""
+    with built_once(tmp_path_factory, "report") as (tmp, build):
+        if build:
+            _grade_and_report(tmp)
+    return tmp / "course"
+
+
+def _grade_and_report(tmp: Path) -> None:
+    ctx = Context(ROOT, tmp / "course", tmp / "class", 0)
+    students = bench_grading.synthetic_class(ROOT, ASSIGNMENT, 4)
+    for name, code in (("scan", TRAIN_SCAN), ("copy", TRAIN_COPY), ("loop", TRAIN_LOOP)):
+        students[name] = {NOTEBOOK: ctx.with_answer("task-04-train", code)}
+    folder = grader.write_class(tmp / "class", students)
+    (folder / "absent").mkdir()
+    (folder / "absent" / "excuse.txt").write_text("dog ate it")
+    command = [sys.executable, "-m", "jaxcourse.cli"]
+    subprocess.run([*command, "grade", ASSIGNMENT, str(folder), "--course-dir", str(tmp / "course"),
+                    "--no-progress"], cwd=ROOT, check=True, capture_output=True)
+    done = subprocess.run([*command, "report", ASSIGNMENT, "--course-dir", str(tmp / "course")],
+                          cwd=ROOT, capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+
+
+def test_similar_answers_renamed_copy_found_independent_not(graded):
+    notebooks = report._graded_notebooks(graded, ASSIGNMENT)
+    pairs = {(p.first, p.second, p.cell) for p in
+             report.similarity.similar_pairs(report.answers(notebooks), threshold=0.9)}
+    assert ("copy", "scan", "task-04-train") in pairs
+    assert not any({"loop"} & {a, b} and cell == "task-04-train" for a, b, cell in pairs)
+
+
+@pytest.mark.slow
+def test_report_page_in_chromium(graded, tmp_path):
+    page = graded / f"report-{ASSIGNMENT}.html"
+    assert page.is_file()
+    with serve(graded, page.name) as base:
+        dom = chromium(tmp_path / "profile", "--dump-dom", f"{base}/{page.name}")
+        shot = tmp_path / "report.png"
+        chromium(tmp_path / "profile", f"--screenshot={shot}", "--window-size=1200,2600", f"{base}/{page.name}")
+    for text in ("grading report", "Tasks", "discrimination",
+                 "most common failures", "Did not submit", "absent", "Grading time per notebook",
+                 "Similar answers", "copy &amp; scan"):
+        assert text in dom, f"{text!r} not on the rendered page"
+    assert dom.count('src="data:image/png;base64,') >= 2, "plots are missing"
+    assert "AssertionError" in dom, "failures are counted by exception type"
+    check_screenshot(shot)
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    shutil.copy(shot, ARTIFACTS / "grading-report.png")
+
+
+def test_discrimination_is_a_correlation():
+    assert report.correlation([0, 1, 2, 3], [0, 2, 4, 6]) == pytest.approx(1.0)
+    assert report.correlation([1, 1, 1], [0, 1, 2]) is None
+
+
+def test_failure_messages_are_normalized():
+    assert report._normalize_message("AssertionError", "loss: expected 0.693, got 2.77 at 'x'") == \
+        "AssertionError: loss: expected N, got N at '…'"
+
+
+def test_report_needs_a_grading_run(tmp_path):
+    with pytest.raises(report.grading.GradingError, match="run `jaxcourse grade` first"):
+        report.build(ROOT, ASSIGNMENT, tmp_path)
+
+
+def test_nbformat_is_what_the_graded_notebooks_are(graded):
+    path = next((graded / "autograded").glob(f"*/{ASSIGNMENT}/{NOTEBOOK}"))
+    nbformat.validate(nbformat.read(path, as_version=4))
