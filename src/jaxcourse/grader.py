@@ -392,7 +392,7 @@ def grade(root: Path, assignment: str, submitted: Path, *, course: Path | None =
             state["students"][student] = asdict(record)
     state["source"] = source_hash
     _save_state(course, assignment, state)
-    feedback_for = [s for s in todo if not results[s].zero_reason == NOT_SUBMITTED]
+    feedback_for = [s for s in todo if results[s].zero_reason != NOT_SUBMITTED]
     if feedback and feedback_for:
         _feedback(course, assignment, feedback_for, len(collected))
     if todo or not (course / "grades.csv").is_file():
