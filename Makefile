@@ -18,7 +18,7 @@ $(STAMP): pyproject.toml
 lab: install                ## open the course in JupyterLab
 	$(BIN)/jupyter lab $(if $(filter 0,$(shell id -u)),--allow-root)  # jupyter refuses root without it
 
-# Debian's chromium for tests/test_book.py (the site in a real browser); quick when present
+# Debian's chromium for tests/course/test_site.py (the site in a real browser); quick when present
 browser:                    ## make sure headless Chromium is installed (apt-get, as root)
 	@if command -v chromium >/dev/null 2>&1; then \
 	  echo "chromium found at $$(command -v chromium)"; \
@@ -26,7 +26,7 @@ browser:                    ## make sure headless Chromium is installed (apt-get
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; \
 	else \
 	  echo "chromium is not installed and only root can install it: run 'sudo make browser'" \
-	       "(or 'sudo apt-get install chromium'); tests/test_book.py fails until then" >&2; \
+	       "(or 'sudo apt-get install chromium'); tests/course/test_site.py fails until then" >&2; \
 	fi
 
 test: install browser       ## everything CI checks

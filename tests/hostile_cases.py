@@ -15,7 +15,7 @@ from pathlib import Path
 
 import nbformat
 
-from jaxcourse import grading
+from jaxcourse.course import assignments
 
 ASSIGNMENT = "01_xor"
 NOTEBOOK = "01_xor.ipynb"
@@ -33,22 +33,22 @@ class Context:
 
     def solved(self) -> nbformat.NotebookNode:
         source = self.root / "solutions" / ASSIGNMENT / NOTEBOOK
-        return grading.solved(source, self.root / "exercises" / ASSIGNMENT / NOTEBOOK)
+        return assignments.solved(source, self.root / "exercises" / ASSIGNMENT / NOTEBOOK)
 
     def released(self) -> nbformat.NotebookNode:
         return nbformat.read(self.root / "exercises" / ASSIGNMENT / NOTEBOOK, as_version=4)
 
     def answer(self, task: str) -> str:
-        return grading.solution_code(_cell(self.root_source(), task).source)
+        return assignments.solution_code(_cell(self.root_source(), task).source)
 
     def root_source(self) -> nbformat.NotebookNode:
         return nbformat.read(self.root / "solutions" / ASSIGNMENT / NOTEBOOK, as_version=4)
 
     def mistake(self, task: str) -> str:
-        return next(m.code for m in grading.mistakes(self.root, ASSIGNMENT) if m.task == task)
+        return next(m.code for m in assignments.mistakes(self.root, ASSIGNMENT) if m.task == task)
 
     def with_answer(self, task: str, code: str, notebook=None) -> nbformat.NotebookNode:
-        return grading.with_answer(notebook or self.solved(), task, code)
+        return assignments.with_answer(notebook or self.solved(), task, code)
 
 
 @dataclass(frozen=True)

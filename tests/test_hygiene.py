@@ -8,6 +8,7 @@ import nbformat
 import pytest
 
 from jaxcourse import cli
+from jaxcourse.course import normalize
 
 ROOT = Path(__file__).resolve().parents[1]
 SOURCES = sorted([*ROOT.glob("chapters/*.ipynb"), *ROOT.glob("solutions/*/*.ipynb")])
@@ -37,7 +38,7 @@ def test_ruff_is_clean():
 
 
 def test_notebooks_are_normalized():
-    offenders = [str(p.relative_to(ROOT)) for p in cli.unnormalized(ROOT)]
+    offenders = [str(p.relative_to(ROOT)) for p in normalize.unnormalized(ROOT)]
     assert not offenders, f"run `jaxcourse normalize`: {offenders}"
 
 
@@ -60,7 +61,7 @@ def test_normalize_clears_outputs_counts_and_metadata(tmp_path, monkeypatch, cap
     assert cli.main(["normalize"]) == 0
     assert cli.main(["normalize", "--check"]) == 0
     cleaned = nbformat.read(path, as_version=4)
-    assert cleaned.metadata == {"kernelspec": cli.KERNELSPEC, "language_info": {"name": "python"}}
+    assert cleaned.metadata == {"kernelspec": normalize.KERNELSPEC, "language_info": {"name": "python"}}
     code = cleaned.cells[1]
     assert code.outputs == [] and code.execution_count is None
     assert dict(code.metadata) == {"tags": ["keep"]}

@@ -20,7 +20,8 @@ def _chapter_paths(root: Path, given: list[str]) -> list[Path]:
 
 
 def run_notebooks(args) -> int:
-    from jaxcourse import notebooks, timing
+    from jaxcourse import timing
+    from jaxcourse.course import notebooks
 
     root = Path.cwd()
     paths = _chapter_paths(root, args.paths)
@@ -68,19 +69,19 @@ def _write_report(path: Path, rows: list[tuple], *, quick: bool) -> None:
 
 
 def release(args) -> int:
-    from jaxcourse import grading
+    from jaxcourse.course import assignments, release
 
-    root = grading.course_root()
-    for path in grading.release(root, args.assignments or None):
+    root = assignments.course_root()
+    for path in release.release(root, args.assignments or None):
         print(f"generated {path.relative_to(root)}")
     return 0
 
 
 def check_release(args) -> int:
-    from jaxcourse import grading
+    from jaxcourse.course import assignments, release
 
-    root = grading.course_root()
-    differences = grading.release_differences(root, args.assignments or None)
+    root = assignments.course_root()
+    differences = release.release_differences(root, args.assignments or None)
     for line in differences:
         print(line, file=sys.stderr)
     if differences:
@@ -91,15 +92,17 @@ def check_release(args) -> int:
 
 
 def validate(args) -> int:
-    from jaxcourse import grading, runtime
+    from jaxcourse import runtime
+    from jaxcourse.course import assignments
+    from jaxcourse.quality import validate as validation
 
-    root = grading.course_root()
+    root = assignments.course_root()
     failed = 0
     env = {}
     if args.cpu_devices:
         env["XLA_FLAGS"] = runtime.xla_flags_with_cpu_devices(args.cpu_devices)
-    for name in args.assignments or grading.assignment_names(root):
-        for check in grading.validate(root, name, env):
+    for name in args.assignments or assignments.assignment_names(root):
+        for check in validation.validate(root, name, env):
             failed += not check.ok
             mark = "ok  " if check.ok else "FAIL"
             print(f"{mark} {name} {check.submission}: expected {check.expected:g}, got {check.got:g}"
@@ -107,14 +110,18 @@ def validate(args) -> int:
     return 1 if failed else 0
 
 
-def bench(args) -> int:
-    import importlib
+def benchmarks() -> dict:
+    """The benchmark tables `jaxcourse bench NAME` prints."""
+    from jaxcourse.course import mnist_bench
+    from jaxcourse.grading import bench as grading_bench
 
-    module = importlib.import_module("jaxcourse.bench")
-    runner = module.BENCHMARKS.get(args.name)
+    return {"mnist": mnist_bench.mnist, "grading": grading_bench.run}
+
+
+def bench(args) -> int:
+    runner = benchmarks().get(args.name)
     if runner is None:
-        print(f"unknown benchmark {args.name!r}; known: {', '.join(sorted(module.BENCHMARKS))}",
-              file=sys.stderr)
+        print(f"unknown benchmark {args.name!r}; known: {', '.join(sorted(benchmarks()))}", file=sys.stderr)
         return 2
     print(runner(quick=args.quick))
     return 0
@@ -122,10 +129,9 @@ def bench(args) -> int:
 
 def book(args) -> int:
     """Execute chapters and render them, with an index, into a static site."""
-    from jaxcourse import book as site
-    from jaxcourse import grading
+    from jaxcourse.course import assignments, site
 
-    root = grading.course_root()
+    root = assignments.course_root()
     paths = site.chapter_paths(root, args.chapters)
     if not paths:
         print("no chapters to render", file=sys.stderr)
@@ -142,15 +148,17 @@ def badges(args) -> int:
     """Stamp the "Open in Colab" badge and the set-up cell into chapters/ and solutions/."""
     import nbformat
 
-    from jaxcourse import colab, grading
+    from jaxcourse import colab
+    from jaxcourse.course import assignments
+    from jaxcourse.course import badges as stamping
 
-    root = grading.course_root()
+    root = assignments.course_root()
     config = colab.read_config(root / "pyproject.toml")
     stale = []
-    for path in colab.stamped_notebooks(root):
+    for path in stamping.stamped_notebooks(root):
         relative = path.relative_to(root).as_posix()
         notebook = nbformat.read(path, as_version=4)
-        changed = colab.stamp(notebook, relative, config)
+        changed = stamping.stamp(notebook, relative, config)
         if not changed:
             continue
         stale.append(f"{relative}: {' and '.join(changed)} missing or stale")
@@ -169,42 +177,13 @@ def badges(args) -> int:
     return 0
 
 
-# cell metadata that Jupyter and papermill add when a notebook runs: noise in a diff
-_RUN_METADATA = ("execution", "ExecuteTime", "papermill", "collapsed", "scrolled")
-KERNELSPEC = {"display_name": "Python 3 (ipykernel)", "language": "python", "name": "python3"}
-
-
-def normalize_notebook(notebook) -> None:
-    """Clear outputs and execution counts; keep only the kernelspec and the language name."""
-    for cell in notebook.cells:
-        for key in _RUN_METADATA:
-            cell.metadata.pop(key, None)
-        if cell.cell_type == "code":
-            cell.outputs = []
-            cell.execution_count = None
-    language = notebook.metadata.get("language_info", {}).get("name", "python")
-    notebook.metadata = {"kernelspec": dict(KERNELSPEC), "language_info": {"name": language}}
-
-
-def unnormalized(root: Path) -> list[Path]:
-    """The chapter and solution notebooks that `jaxcourse normalize` would rewrite."""
-    import nbformat
-
-    found = []
-    for path in sorted([*root.glob("chapters/*.ipynb"), *root.glob("solutions/*/*.ipynb")]):
-        notebook = nbformat.read(path, as_version=4)
-        normalize_notebook(notebook)
-        if path.read_text() != nbformat.writes(notebook) + "\n":
-            found.append(path)
-    return found
-
-
 def normalize(args) -> int:
     import nbformat
 
-    from jaxcourse import grading
+    from jaxcourse.course import assignments
+    from jaxcourse.course.normalize import normalize_notebook, unnormalized
 
-    root = grading.course_root()
+    root = assignments.course_root()
     offenders = unnormalized(root)
     for path in offenders:
         relative = path.relative_to(root)
@@ -225,21 +204,24 @@ def normalize(args) -> int:
 
 def grade(args) -> int:
     """Grade a folder or LMS zip of submissions: grades.csv, feedback, a summary."""
-    from jaxcourse import grader, grading, runtime, sandbox
+    from jaxcourse import runtime
+    from jaxcourse.course import assignments
+    from jaxcourse.grading import pipeline
+    from jaxcourse.grading.sandbox import Limits
 
-    root = grading.course_root()
-    limits = sandbox.Limits(cell_seconds=args.cell_timeout, notebook_seconds=args.notebook_timeout,
+    root = assignments.course_root()
+    limits = Limits(cell_seconds=args.cell_timeout, notebook_seconds=args.notebook_timeout,
                             memory_bytes=int(args.memory * 2**30))
     env = {}
     if args.cpu_devices:
         env["XLA_FLAGS"] = runtime.xla_flags_with_cpu_devices(args.cpu_devices)
     try:
-        report = grader.grade(root, args.assignment, Path(args.submissions), course=args.course_dir,
+        report = pipeline.grade(root, args.assignment, Path(args.submissions), course=args.course_dir,
                               workers=args.workers, scheduler=args.scheduler, only=args.student,
                               force=args.force, limits=limits, pattern=args.pattern, env=env,
                               cache=not args.no_cache, progress=not args.no_progress,
                               show_hidden=args.show_hidden)
-    except (grading.GradingError, ValueError) as err:
+    except (assignments.CourseError, ValueError) as err:
         print(f"error: {err}", file=sys.stderr)
         return 2
     if not report.graded:
@@ -253,15 +235,15 @@ def grade(args) -> int:
 
 def report(args) -> int:
     """An HTML page about the last grading run of an assignment."""
-    from jaxcourse import grading
-    from jaxcourse import report as grading_report
+    from jaxcourse.course import assignments
+    from jaxcourse.grading import report as grading_report
 
-    root = grading.course_root()
+    root = assignments.course_root()
     try:
         path = grading_report.write(root, args.assignment, Path(args.course_dir).resolve(),
                                     Path(args.output) if args.output else None,
                                     threshold=args.similarity, min_tokens=args.min_tokens)
-    except grading.GradingError as err:
+    except assignments.CourseError as err:
         print(f"error: {err}", file=sys.stderr)
         return 2
     print(f"report written to {path}")
@@ -270,12 +252,12 @@ def report(args) -> int:
 
 def audit(args) -> int:
     """Mutation analysis of every assignment's hidden tests; exit 1 below the threshold."""
-    from jaxcourse import audit as mutation_audit
-    from jaxcourse import grading
+    from jaxcourse.course import assignments
+    from jaxcourse.quality import audit as mutation_audit
 
-    root = grading.course_root()
+    root = assignments.course_root()
     failed = 0
-    for name in args.assignments or grading.assignment_names(root):
+    for name in args.assignments or assignments.assignment_names(root):
         report = mutation_audit.audit(root, name, cap=None if args.all else args.cap, workers=args.workers,
                                       scheduler=args.scheduler, progress=not args.no_progress)
         print(report.table())
@@ -307,7 +289,7 @@ def build_parser() -> argparse.ArgumentParser:
     bench_command.add_argument("--quick", action="store_true", help="fewer repeats, for a smoke run")
     bench_command.set_defaults(handler=bench)
 
-    from jaxcourse.submissions import DEFAULT_PATTERN
+    from jaxcourse.grading.submissions import DEFAULT_PATTERN
 
     grade_command = commands.add_parser("grade", help="grade submissions: grades.csv, feedback, summary")
     grade_command.add_argument("assignment", help="assignment name, e.g. 01_xor")

@@ -1,9 +1,8 @@
-"""Colab: the course's repository address, "Open in Colab" links, and a check of the runtime.
+"""What every notebook's set-up cell runs: the course's settings and a check of the runtime.
 
-The address lives in one place, `[tool.jaxcourse]` in pyproject.toml; `jaxcourse badges` stamps it
-into every notebook's badge and set-up cell. `check_runtime()` is what that set-up cell calls: it
-says in one line which JAX and backend it found, and what to install when they do not fit the
-hardware (a GPU or TPU runtime whose JAX only has the CPU backend). It never raises.
+`check_runtime()` says in one line which JAX and backend it found, and what to install when they
+do not fit the hardware (a GPU or TPU runtime whose JAX only has the CPU backend). It never
+raises. The badges and set-up cells themselves are stamped by `jaxcourse.course.badges`.
 """
 
 from __future__ import annotations
@@ -21,13 +20,6 @@ from pathlib import Path
 DEFAULT_REPOSITORY = "https://github.com/jax-course/jax-from-first-principles"
 DEFAULT_BRANCH = "main"
 DEFAULT_JAX_FLOOR = "0.7"
-
-COLAB = "https://colab.research.google.com"
-BADGE_IMAGE = f"{COLAB}/assets/colab-badge.svg"
-BADGE_ALT = "Open In Colab"
-CLONE_DIR = "/content/jax-course"
-SETUP_CELL_ID = "colab-setup"
-
 
 @dataclass(frozen=True)
 class Config:
@@ -69,56 +61,6 @@ def read_config(pyproject: Path | None = None) -> Config:
         branch=table.get("branch", DEFAULT_BRANCH),
         jax_floor=_jax_floor(data.get("project", {}).get("dependencies", [])) or DEFAULT_JAX_FLOOR,
     )
-
-
-def colab_url(path: str, config: Config | None = None) -> str:
-    """The Colab address that opens `path` (relative to the repository root) from GitHub."""
-    config = config or read_config()
-    path = Path(path).as_posix().lstrip("/")
-    return f"{COLAB}/github/{config.owner_and_name}/blob/{config.branch}/{path}"
-
-
-def badge(path: str, config: Config | None = None) -> str:
-    """The markdown "Open in Colab" badge for `path`: one line."""
-    return f"[![{BADGE_ALT}]({BADGE_IMAGE})]({colab_url(path, config)})"
-
-
-def is_badge_line(line: str) -> bool:
-    return line.startswith(f"[![{BADGE_ALT}]") or BADGE_IMAGE in line
-
-
-def setup_source(config: Config | None = None, cpu_devices: int | None = None) -> str:
-    """The set-up cell: on Colab, clone the course and install its helpers; then check JAX.
-
-    Colab's own JAX matches its accelerator, so the cell installs the course package alone
-    (`--no-deps`): jax, numpy, matplotlib and the rest are already there. `cpu_devices` (chapter
-    07) asks for simulated CPU devices before `check_runtime` starts JAX's backends.
-    """
-    config = config or read_config()
-    lines = [
-        "# Set-up. On Colab: fetch the course helpers and data. Anywhere else: only check JAX.",
-        "import sys",
-        "",
-        'if "google.colab" in sys.modules:',
-        "    import subprocess",
-        "",
-        f'    REPO, BRANCH = "{config.repository}", "{config.branch}"',
-        f'    subprocess.run(["git", "clone", "-q", "--depth=1", "-b", BRANCH, REPO, "{CLONE_DIR}"])',
-        "    subprocess.run([sys.executable, \"-m\", \"pip\", \"install\", \"-q\", \"--no-deps\", "
-        f'"-e", "{CLONE_DIR}"], check=True)',
-        f'    sys.path.insert(0, "{CLONE_DIR}/src")',
-        "",
-    ]
-    if cpu_devices:
-        lines += [
-            "from jaxcourse import colab, runtime",
-            "",
-            f"runtime.request_cpu_devices({cpu_devices})  # before check_runtime starts JAX's backends",
-        ]
-    else:
-        lines += ["from jaxcourse import colab", ""]
-    lines.append("colab.check_runtime()")
-    return "\n".join(lines)
 
 
 # --- what the runtime has, and what to do about it ------------------------------------------------
@@ -225,72 +167,3 @@ def check_runtime() -> None:
     print(summary(facts) + (": ok" if not advice else ""))
     for line in advice:
         print(f"  fix: {line}")
-
-
-# --- stamping notebooks ---------------------------------------------------------------------------
-
-_CPU_REQUEST = re.compile(r"request_cpu_devices\((\d+)\)")
-_NBGRADER_LOCKED = {"grade": False, "grade_id": SETUP_CELL_ID, "locked": True, "schema_version": 3,
-                    "solution": False, "task": False}
-
-
-def opened_path(relative: str) -> str:
-    """The repository path students open for a notebook: a solution's release in exercises/."""
-    parts = Path(relative).parts
-    if parts and parts[0] == "solutions":
-        return Path("exercises", *parts[1:]).as_posix()
-    return Path(relative).as_posix()
-
-
-def _with_badge(source: str, line: str) -> str:
-    lines = source.split("\n")
-    if lines and is_badge_line(lines[0]):
-        lines = lines[1:]
-        while lines and not lines[0].strip():
-            lines = lines[1:]
-    return "\n".join([line, "", *lines])
-
-
-def stamp(notebook, relative: str, config: Config | None = None) -> list[str]:
-    """Stamp the badge and the set-up cell into `notebook` (in place); say what changed.
-
-    `relative` is the notebook's path in the repository. The badge becomes the first line of the
-    first markdown cell; the set-up cell (id `colab-setup`) is replaced where it is, or inserted
-    before the first code cell. Every other cell is left as it is.
-    """
-    import nbformat
-
-    config = config or read_config()
-    changed = []
-    cells = notebook.cells
-    markdown = next((c for c in cells if c.cell_type == "markdown"), None)
-    if markdown is None:
-        raise ValueError(f"{relative}: no markdown cell to carry the badge")
-    wanted = _with_badge(markdown.source, badge(opened_path(relative), config))
-    if markdown.source != wanted:
-        markdown.source = wanted
-        changed.append("badge")
-
-    existing = [i for i, c in enumerate(cells) if c.get("id") == SETUP_CELL_ID]
-    # a notebook whose own set-up cell asks for simulated CPU devices (chapter 07) must ask before
-    # check_runtime starts JAX's backends
-    own_setup = next((c.source for c in cells if c.cell_type == "code" and c.get("id") != SETUP_CELL_ID), "")
-    request = _CPU_REQUEST.search(own_setup)
-    source = setup_source(config, int(request[1]) if request else None)
-    metadata = {}
-    if Path(relative).parts[0] == "solutions":
-        metadata["nbgrader"] = dict(_NBGRADER_LOCKED)
-    old = cells.pop(existing[0]) if existing else None
-    first_code = next((i for i, c in enumerate(cells) if c.cell_type == "code"), len(cells))
-    fits = (old is not None and old.cell_type == "code" and old.source == source
-            and dict(old.metadata) == metadata)
-    cells.insert(first_code, old if fits else
-                 nbformat.v4.new_code_cell(source, metadata=metadata, id=SETUP_CELL_ID))
-    if not fits or existing[0] != first_code:
-        changed.append("set-up cell")
-    return changed
-
-
-def stamped_notebooks(root: Path) -> list[Path]:
-    """Every notebook that carries a badge and a set-up cell: chapters and solutions."""
-    return sorted([*root.glob("chapters/*.ipynb"), *root.glob("solutions/*/*.ipynb")])

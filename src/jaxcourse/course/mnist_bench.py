@@ -226,12 +226,3 @@ def run_mnist(quick: bool = False) -> MnistBench:
 def mnist(quick: bool = False) -> str:
     """The MNIST training-throughput table (quick: 10 batches an epoch, 3 repeats, smaller matmuls)."""
     return run_mnist(quick).table()
-
-
-def grading(quick: bool = False) -> str:
-    from jaxcourse import bench_grading
-
-    return bench_grading.run(quick=quick)
-
-
-BENCHMARKS = {"mnist": mnist, "grading": grading}

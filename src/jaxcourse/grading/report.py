@@ -23,7 +23,10 @@ from pathlib import Path
 
 import nbformat
 
-from jaxcourse import grader, grading, similarity
+from jaxcourse.course import assignments
+from jaxcourse.grading import similarity
+from jaxcourse.grading.gradebook import STATE
+from jaxcourse.grading.summary import NOT_SUBMITTED, Student
 
 
 @dataclass
@@ -68,7 +71,7 @@ def _graded_notebooks(course: Path, assignment: str) -> dict[str, list[nbformat.
     return found
 
 
-def failures(notebooks: dict[str, list], tasks: list[grading.Task]) -> dict[str, Counter]:
+def failures(notebooks: dict[str, list], tasks: list[assignments.Task]) -> dict[str, Counter]:
     """{task: Counter(normalized error)} from the error outputs of graded test cells."""
     task_of = {cell: t.grade_id for t in tasks for cell in t.tests}
     found: dict[str, Counter] = {t.grade_id: Counter() for t in tasks}
@@ -101,13 +104,13 @@ def answers(notebooks: dict[str, list]) -> dict[str, dict[str, str]]:
 
 def build(root: Path, assignment: str, course: Path, *, threshold: float = 0.9, min_tokens: int = 40) -> str:
     """The report as one self-contained HTML page."""
-    path = course / grader.STATE / f"{assignment}.json"
+    path = course / STATE / f"{assignment}.json"
     if not path.is_file():
-        raise grading.GradingError(f"no grading run of {assignment} in {course}: run `jaxcourse grade` first")
+        raise assignments.CourseError(f"no grading run of {assignment} in {course}: run `jaxcourse grade` first")
     state = json.loads(path.read_text())["students"]
-    tasks = grading.tasks(root, assignment)
-    students = {s: grader.Student(**record) for s, record in sorted(state.items())}
-    submitted = {s: r for s, r in students.items() if r.zero_reason != grader.NOT_SUBMITTED}
+    tasks = assignments.tasks(root, assignment)
+    students = {s: Student(**record) for s, record in sorted(state.items())}
+    submitted = {s: r for s, r in students.items() if r.zero_reason != NOT_SUBMITTED}
     missing = sorted(set(students) - set(submitted))
     notebooks = _graded_notebooks(course, assignment)
     max_score = sum(t.points for t in tasks)

@@ -1,6 +1,6 @@
 """`jaxcourse audit`: do the hidden tests catch plausible wrong answers? (mutation analysis)
 
-For each task, mutants of its solution (`jaxcourse.mutation`) are graded through `jaxcourse
+For each task, mutants of its solution (`jaxcourse.quality.mutation`) are graded through `jaxcourse
 grade`, with every other task solved. A mutant is killed when its task loses points. Mutants of
 tasks whose tests cannot see each other's answers share one submission (one notebook run tests
 several tasks at once); a task whose tests or answer use another task's names is never graded
@@ -18,7 +18,9 @@ from pathlib import Path
 
 import nbformat
 
-from jaxcourse import grader, grading, mutation
+from jaxcourse.course import assignments
+from jaxcourse.grading import pipeline, submissions
+from jaxcourse.quality import mutation
 
 EQUIVALENTS = "equivalent-mutants.txt"
 THRESHOLD = 0.9
@@ -72,7 +74,7 @@ class AuditReport:
 
 
 def equivalents(root: Path, name: str) -> dict[str, str]:
-    path = root / grading.SOURCE / name / EQUIVALENTS
+    path = root / assignments.SOURCE / name / EQUIVALENTS
     found = {}
     if path.is_file():
         for line in path.read_text().splitlines():
@@ -144,7 +146,7 @@ class Plan:
     def score(self, report, seconds: float) -> AuditReport:
         solution = report.students["solution"]
         if solution.score != report.max_score:
-            raise grading.GradingError(f"{self.name}: the solution scored {solution.score:g} of "
+            raise assignments.CourseError(f"{self.name}: the solution scored {solution.score:g} of "
                                        f"{report.max_score:g} in the audit: {solution.notes}")
         for index, chosen in enumerate(self.grouped):
             scores = report.students[f"mutants-{index:03d}"].cells
@@ -156,8 +158,8 @@ class Plan:
 
 def plan(root: Path, name: str, solved: dict, *, cap: int | None = 8) -> Plan:
     """Submissions `mutants-NNN`, each the solution with one mutant in one or more tasks."""
-    source_folder = grading._check_assignment(root, name)
-    all_tasks = grading.tasks(root, name)
+    source_folder = assignments.assignment_folder(root, name)
+    all_tasks = assignments.tasks(root, name)
     sources = {p.name: nbformat.read(p, as_version=4) for p in sorted(source_folder.glob("*.ipynb"))}
     cells = {c.metadata["nbgrader"]["grade_id"]: c for nb in sources.values() for c in nb.cells
              if c.metadata.get("nbgrader", {}).get("grade_id")}
@@ -179,7 +181,7 @@ def plan(root: Path, name: str, solved: dict, *, cap: int | None = 8) -> Plan:
         notebooks = dict(solved)
         for task, mutant in chosen.items():
             notebook = by_id[task].notebook
-            notebooks[notebook] = grading.with_answer(notebooks[notebook], task, mutant.code)
+            notebooks[notebook] = assignments.with_answer(notebooks[notebook], task, mutant.code)
         students[f"mutants-{index:03d}"] = notebooks
     return Plan(name, students, grouped, audits, {t.grade_id: t.tests for t in all_tasks})
 
@@ -187,13 +189,13 @@ def plan(root: Path, name: str, solved: dict, *, cap: int | None = 8) -> Plan:
 def audit(root: Path, name: str, *, cap: int | None = 8, env: dict | None = None, workers: int | None = None,
           scheduler: str | None = None, progress: bool = False) -> AuditReport:
     start = time.monotonic()
-    source_folder = grading._check_assignment(root, name)
+    source_folder = assignments.assignment_folder(root, name)
     # exercises/ is checked against solutions/ elsewhere (check-release, validate)
-    solved = {p.name: grading.solved(p, root / grading.RELEASE / name / p.name)
+    solved = {p.name: assignments.solved(p, root / assignments.RELEASE / name / p.name)
               for p in sorted(source_folder.glob("*.ipynb"))}
     mutants = plan(root, name, solved, cap=cap)
     with tempfile.TemporaryDirectory(prefix="jc-audit-") as tmp:
-        folder = grader.write_class(Path(tmp) / "class", {"solution": solved, **mutants.students})
-        report = grader.grade(root, name, folder, course=Path(tmp) / "grading", env=dict(env or {}),
+        folder = submissions.write_class(Path(tmp) / "class", {"solution": solved, **mutants.students})
+        report = pipeline.grade(root, name, folder, course=Path(tmp) / "grading", env=dict(env or {}),
                               workers=workers, scheduler=scheduler, progress=progress, feedback=False)
     return mutants.score(report, time.monotonic() - start)

@@ -19,19 +19,22 @@ from pathlib import Path
 
 import nbformat
 
-from jaxcourse import grader, grading, sandbox
+from jaxcourse.course import assignments, release
+from jaxcourse.grading import pipeline, plain_nbgrader, submissions
+from jaxcourse.grading.kernel import Kernel
+from jaxcourse.grading.sandbox import Sandbox
 
 
 def synthetic_class(root: Path, name: str, size: int) -> dict[str, dict[str, nbformat.NotebookNode]]:
-    source = root / grading.SOURCE / name
-    release = root / grading.RELEASE / name
+    source = root / assignments.SOURCE / name
+    release = root / assignments.RELEASE / name
     notebooks = sorted(p.name for p in source.glob("*.ipynb"))
-    solved = {nb: grading.solved(source / nb, release / nb) for nb in notebooks}
+    solved = {nb: assignments.solved(source / nb, release / nb) for nb in notebooks}
     variants = [solved, {nb: nbformat.read(release / nb, as_version=4) for nb in notebooks}]
-    by_notebook = {t.grade_id: t.notebook for t in grading.tasks(root, name)}
-    for mistake in grading.mistakes(root, name):
+    by_notebook = {t.grade_id: t.notebook for t in assignments.tasks(root, name)}
+    for mistake in assignments.mistakes(root, name):
         notebook = by_notebook[mistake.task]
-        variants.append({**solved, notebook: grading.with_answer(solved[notebook], mistake.task, mistake.code)})
+        variants.append({**solved, notebook: assignments.with_answer(solved[notebook], mistake.task, mistake.code)})
     return {f"student-{i:03d}": variants[i % len(variants)] for i in range(size)}
 
 
@@ -43,16 +46,16 @@ class Timed:
 
 
 def _plain_nbgrader(root: Path, name: str, students: dict, tmp: Path) -> Timed:
-    course = grading.generate(root, name, tmp / "plain")
+    course = release.generate(root, name, tmp / "plain")
     start = time.perf_counter()
-    scores = grading.autograde(course, name, students)
+    scores = plain_nbgrader.autograde(course, name, students)
     return Timed("nbgrader autograde, sequential", time.perf_counter() - start, scores.totals)
 
 
 def _jaxcourse(root: Path, name: str, students: dict, tmp: Path, workers: int, cache: bool) -> Timed:
-    folder = grader.write_class(tmp / f"submitted-{cache}", students)
+    folder = submissions.write_class(tmp / f"submitted-{cache}", students)
     start = time.perf_counter()
-    report = grader.grade(root, name, folder, course=tmp / f"course-{cache}", workers=workers, cache=cache,
+    report = pipeline.grade(root, name, folder, course=tmp / f"course-{cache}", workers=workers, cache=cache,
                           progress=False)
     label = f"jaxcourse grade, {workers} workers" + ("" if cache else ", no cache")
     if cache:
@@ -62,13 +65,13 @@ def _jaxcourse(root: Path, name: str, students: dict, tmp: Path, workers: int, c
 
 def kernel_floor(repeats: int = 3) -> tuple[float, float, str]:
     """Median seconds to a ready sandboxed kernel, and to JAX imported and one op run in it."""
-    box = sandbox.Sandbox()
+    box = Sandbox()
     starts, firsts = [], []
     for _ in range(repeats):
         with tempfile.TemporaryDirectory(prefix="jc-") as tmp:
             workdir = Path(tmp) / "w"
             workdir.mkdir()
-            kernel = sandbox.Kernel(box, workdir)
+            kernel = Kernel(box, workdir)
             begin = time.perf_counter()
             try:
                 kernel.start()
@@ -76,7 +79,7 @@ def kernel_floor(repeats: int = 3) -> tuple[float, float, str]:
                 outcome, _ = kernel.execute("import jax.numpy as jnp\njnp.ones(3).sum().block_until_ready()",
                                             timeout=120)
                 if outcome.status != "ok":
-                    raise grading.GradingError(f"kernel floor probe failed: {outcome.error}")
+                    raise assignments.CourseError(f"kernel floor probe failed: {outcome.error}")
                 starts.append(ready - begin)
                 firsts.append(time.perf_counter() - begin)
             finally:
@@ -85,7 +88,7 @@ def kernel_floor(repeats: int = 3) -> tuple[float, float, str]:
 
 
 def run(quick: bool = False, name: str = "01_xor", size: int | None = None, workers: int | None = None) -> str:
-    root = grading.course_root()
+    root = assignments.course_root()
     size = size or (4 if quick else 16)
     workers = workers or os.cpu_count() or 1
     students = synthetic_class(root, name, size)

@@ -13,7 +13,7 @@ import time
 
 import pytest
 
-from jaxcourse.similarity import Pair, fingerprint, similar_pairs, similarity
+from jaxcourse.grading.similarity import Pair, fingerprint, similar_pairs, similarity
 
 # --- task: forward pass of an MLP, tanh hidden layers and a sigmoid output ----------------------
 

@@ -15,7 +15,7 @@ import pytest
 from conftest import built_once
 from hostile_cases import ASSIGNMENT, CASES, NOTEBOOK, Context
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 JAXCOURSE = [sys.executable, "-m", "jaxcourse.cli"]
 # one worker grades the hostile class and runs everything that reads it
 pytestmark = pytest.mark.xdist_group("hostile")
@@ -120,7 +120,7 @@ def _test_lines(hidden: bool) -> list[str]:
     """Distinctive lines of the test cells' hidden (or visible) parts."""
     import nbformat
 
-    from jaxcourse.submissions import split_hidden
+    from jaxcourse.grading.submissions import split_hidden
 
     notebook = nbformat.read(ROOT / "solutions" / ASSIGNMENT / NOTEBOOK, as_version=4)
     parts = [split_hidden(c.source) for c in notebook.cells if c.metadata.get("nbgrader", {}).get("grade")]
@@ -223,7 +223,7 @@ def test_lms_zip_graded_through_a_running_dask_scheduler(tmp_path, dask_cluster)
 
     import nbformat
 
-    from jaxcourse import grading
+    from jaxcourse.course import assignments
 
     ctx = Context(ROOT, tmp_path / "course", tmp_path / "unused", 0)
     wrong = ctx.with_answer("task-06-hamming", ctx.mistake("task-06-hamming"))
@@ -238,4 +238,4 @@ def test_lms_zip_graded_through_a_running_dask_scheduler(tmp_path, dask_cluster)
     assert "readme.txt" in result.stdout, "a file with no student id is reported"
     for student in ("ada", "grace", "linus"):
         assert (tmp_path / "course" / "feedback" / student / ASSIGNMENT / "01_xor.html").is_file()
-    assert grading.tasks(ROOT, ASSIGNMENT)[-1].grade_id in result.stdout
+    assert assignments.tasks(ROOT, ASSIGNMENT)[-1].grade_id in result.stdout

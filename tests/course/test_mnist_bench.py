@@ -1,4 +1,4 @@
-"""jaxcourse.bench: the MNIST table has its rows and positive numbers (no timed assertions), and
+"""jaxcourse.course.mnist_bench: the MNIST table has its rows and positive numbers (no timed assertions), and
 the four variants it times compute the same training step."""
 
 import re
@@ -6,7 +6,8 @@ import re
 import numpy as np
 import pytest
 
-from jaxcourse import bench, cli
+from jaxcourse import cli
+from jaxcourse.course import mnist_bench as bench
 
 METHODS = ("NumPy, hand-written gradients", "JAX, no jit", "JAX, jit per batch", "JAX, jit of a lax.scan epoch")
 NUMBER = r"[\d,]+(?:\.\d+)?"
@@ -18,7 +19,7 @@ def quick_run():
 
 
 def test_mnist_is_registered_for_the_cli():
-    assert bench.BENCHMARKS["mnist"] is bench.mnist
+    assert cli.benchmarks()["mnist"] is bench.mnist
     assert cli.build_parser().parse_args(["bench", "mnist", "--quick"]).quick is True
 
 
@@ -76,19 +77,3 @@ def test_numpy_gradients_match_jax_and_every_variant_takes_the_same_step():
     for a, b, c in zip(jax.tree.leaves(by_numpy), jax.tree.leaves(by_jit), jax.tree.leaves(by_scan), strict=True):
         np.testing.assert_allclose(a, b, rtol=1e-4, atol=1e-6)
         np.testing.assert_allclose(b, c, rtol=1e-4, atol=1e-6)
-
-
-def test_grading_bench_is_registered_and_builds_a_mixed_class(root):
-    from jaxcourse import bench_grading, grading
-
-    assert "grading" in bench.BENCHMARKS
-    students = bench_grading.synthetic_class(root, "01_xor", 10)
-    assert len(students) == 10
-    kinds = {nbformat_text(v["01_xor.ipynb"]) for v in students.values()}
-    assert len(kinds) == min(10, 2 + len(grading.mistakes(root, "01_xor")))
-
-
-def nbformat_text(notebook) -> str:
-    import nbformat
-
-    return nbformat.writes(notebook)

@@ -5,9 +5,10 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from jaxcourse import colab, notebooks, runtime
+from jaxcourse import runtime
+from jaxcourse.course import badges, notebooks
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 CHAPTERS = sorted((ROOT / "chapters").glob("*.ipynb"))
 
 
@@ -41,7 +42,7 @@ def test_chapter_has_a_parameters_cell_with_quick(path):
 def test_chapter_opens_with_what_the_student_will_learn(path):
     first = nbformat.read(path, as_version=4).cells[0]
     # an "Open in Colab" badge (`jaxcourse badges`) may come before the title
-    lines = [line for line in first.source.splitlines() if line.strip() and not colab.is_badge_line(line)]
+    lines = [line for line in first.source.splitlines() if line.strip() and not badges.is_badge_line(line)]
     assert first.cell_type == "markdown" and lines and lines[0].startswith("# "), (
         f"{path.name}: the first cell should be a markdown title"
     )

@@ -1,15 +1,16 @@
 """Mutation analysis bookkeeping. The audit itself (>= 90% of mutants killed, every assignment)
-runs inside tests/test_grading.py's round trips, in the same grading run as the kept mistakes."""
+runs inside tests/quality/test_validate.py's round trips, in the same grading run as the kept mistakes."""
 
 from pathlib import Path
 
 import nbformat
 import pytest
 
-from jaxcourse import audit, grading, mutation
+from jaxcourse.course import assignments
+from jaxcourse.quality import audit, mutation
 
-ROOT = Path(__file__).resolve().parents[1]
-ASSIGNMENTS = grading.assignment_names(ROOT)
+ROOT = Path(__file__).resolve().parents[2]
+ASSIGNMENTS = assignments.assignment_names(ROOT)
 
 
 @pytest.mark.parametrize("name", ASSIGNMENTS)

@@ -5,7 +5,7 @@ the executed copy to one standalone HTML page with nbconvert's `HTMLExporter` (t
 figures are embedded as `data:image/png` URIs, so each page carries its plots and the folder can be
 copied or served anywhere), adds a small navigation bar back to the index, and writes `index.html`:
 each chapter's title, its page, an "Open in Colab" link and a link to its exercise where it has one.
-Colab links come from `jaxcourse.colab`, the one place that knows the repository's address.
+Colab links come from `jaxcourse.course.badges`, the one place that knows the repository's address.
 
 Why nbconvert and not Jupyter Book: nbconvert is already installed with Jupyter and nbgrader, so
 the site needs no new dependency and no second toolchain, and it renders exactly what JupyterLab
@@ -55,13 +55,13 @@ def chapter_title(notebook: nbformat.NotebookNode, default: str = "") -> str:
 
 def chapter_entry(name: str, notebook: nbformat.NotebookNode, root: Path, config=None) -> Chapter:
     """What the index says about chapter `name`; `root` is the course (for solutions/)."""
-    from jaxcourse import colab
+    from jaxcourse.course import badges
 
     solution = f"solutions/{name}/{name}.ipynb"
-    exercise = (colab.colab_url(colab.opened_path(solution), config)
+    exercise = (badges.colab_url(badges.opened_path(solution), config)
                 if (Path(root) / solution).is_file() else None)
     return Chapter(name=name, title=chapter_title(notebook, default=name), page=f"{name}.html",
-                   colab=colab.colab_url(f"chapters/{name}.ipynb", config), exercise=exercise)
+                   colab=badges.colab_url(f"chapters/{name}.ipynb", config), exercise=exercise)
 
 
 _STYLE = """<style>
@@ -171,7 +171,8 @@ def build(paths: list[Path], output: Path, *, quick: bool = False, timeout: int 
     logged: the caller reports them); the others are still rendered, so one broken chapter does
     not hide the rest.
     """
-    from jaxcourse import notebooks, timing
+    from jaxcourse import timing
+    from jaxcourse.course import notebooks
 
     output = Path(output)
     root = Path(root) if root else Path(paths[0]).resolve().parents[1]

@@ -2,7 +2,7 @@
 
 import ast
 
-from jaxcourse import audit, mutation
+from jaxcourse.quality import audit, mutation
 
 CELL = '''def step(params, x, key):
     ### BEGIN SOLUTION

@@ -20,7 +20,7 @@ from pathlib import Path, PurePosixPath
 
 import nbformat
 
-from jaxcourse.sandbox import Step
+from jaxcourse.grading.steps import Step
 
 # Canvas: login_12345_678_name.ipynb; Moodle: Full Name_12345_assignsubmission_file_name.ipynb
 DEFAULT_PATTERN = r"^(?P<student>[^_/\\]+)_(?P<file>.+)$"
@@ -323,3 +323,12 @@ def plan(source: nbformat.NotebookNode, student: nbformat.NotebookNode | None) -
     if extras:
         result.notes.append(f"{len(extras)} cell(s) you added were run as your own code")
     return result
+
+
+def write_class(folder: Path, students: dict[str, dict[str, nbformat.NotebookNode]]) -> Path:
+    """Write {student: {file: notebook}} as a submissions folder that `grade` reads."""
+    for student, notebooks in students.items():
+        (folder / student).mkdir(parents=True, exist_ok=True)
+        for filename, notebook in notebooks.items():
+            nbformat.write(notebook, folder / student / filename)
+    return folder

@@ -7,9 +7,10 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from jaxcourse import grading, submissions
+from jaxcourse.course import assignments
+from jaxcourse.grading import gradebook, submissions
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 SOURCE = ROOT / "solutions" / "01_xor" / "01_xor.ipynb"
 RELEASE = ROOT / "exercises" / "01_xor" / "01_xor.ipynb"
 
@@ -89,7 +90,7 @@ def test_pick_notebooks_finds_renamed_and_lms_prefixed_files():
 
 def test_plan_of_the_solution_runs_every_code_cell_and_splits_hidden_tests():
     source = _source()
-    plan = submissions.plan(source, grading.solved(SOURCE, RELEASE))
+    plan = submissions.plan(source, assignments.solved(SOURCE, RELEASE))
     assert plan.notes == []
     kinds = [s.kind for s in plan.steps]
     assert kinds.count("test") == len([c for c in source.cells if c.metadata.get("nbgrader", {}).get("grade")])
@@ -101,7 +102,7 @@ def test_plan_of_the_solution_runs_every_code_cell_and_splits_hidden_tests():
 
 
 def test_plan_keeps_added_cells_and_ignores_edited_tests():
-    student = grading.solved(SOURCE, RELEASE)
+    student = assignments.solved(SOURCE, RELEASE)
     test_cell = next(c for c in student.cells if c.metadata.get("nbgrader", {}).get("grade_id") == "test-01-forward")
     test_cell.source = "pass"
     student.cells.insert(3, nbformat.v4.new_code_cell("helper = 1"))
@@ -141,28 +142,27 @@ def _text(notebook) -> str:
 
 
 def _fake_run(plan, hidden_error):
-    from jaxcourse import sandbox
+    from jaxcourse.grading import steps
 
     results = []
     for step in plan.steps:
         hidden = None
         if step.hidden:
-            hidden = sandbox.Outcome("error", [{"output_type": "error", "ename": "AssertionError",
+            hidden = steps.Outcome("error", [{"output_type": "error", "ename": "AssertionError",
                                                 "evalue": "expected 0.25", "traceback": [hidden_error]}],
                                      "AssertionError: expected 0.25")
-        results.append(sandbox.StepResult(step.cell, step.kind, sandbox.Outcome("ok"), hidden))
-    return sandbox.Run(results, [], 1.0, "process")
+        results.append(steps.StepResult(step.cell, step.kind, steps.Outcome("ok"), hidden))
+    return steps.Run(results, [], 1.0, "process")
 
 
 def test_feedback_hides_hidden_tests_unless_asked():
-    from jaxcourse import grader
 
     source = _source()
-    plan = submissions.plan(source, grading.solved(SOURCE, RELEASE))
+    plan = submissions.plan(source, assignments.solved(SOURCE, RELEASE))
     secret = next(s.hidden for s in plan.steps if s.hidden).splitlines()[-1]
     run = _fake_run(plan, f"Traceback: {secret}")
-    hidden = _text(grader.autograded_notebook(source, plan, run, ["a note"]))
+    hidden = _text(gradebook.autograded_notebook(source, plan, run, ["a note"]))
     assert secret not in hidden and "expected 0.25" not in hidden
     assert "a hidden test failed" in hidden and "a note" in hidden
-    shown = _text(grader.autograded_notebook(source, plan, run, [], show_hidden=True))
+    shown = _text(gradebook.autograded_notebook(source, plan, run, [], show_hidden=True))
     assert secret in shown and "expected 0.25" in shown

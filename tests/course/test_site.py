@@ -8,9 +8,11 @@ import nbformat
 import pytest
 from browser import NO_CHROMIUM, check_screenshot, chromium, serve
 
-from jaxcourse import book, cli, colab
+from jaxcourse import cli, colab
+from jaxcourse.course import badges
+from jaxcourse.course import site as book
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 ARTIFACTS = ROOT / "build" / "artifacts"
 FORK = colab.Config(repository="https://github.com/someone/course-fork", branch="dev")
 
@@ -54,7 +56,7 @@ def _chapter_notebook(*markdown: str) -> nbformat.NotebookNode:
 
 
 def test_title_is_the_first_markdown_heading():
-    nb = _chapter_notebook(f"{colab.badge('chapters/03_x.ipynb', FORK)}\n\n# 03 · Images\n\ntext",
+    nb = _chapter_notebook(f"{badges.badge('chapters/03_x.ipynb', FORK)}\n\n# 03 · Images\n\ntext",
                            "## 1. Later")
     assert book.chapter_title(nb) == "03 · Images"
     assert book.chapter_title(_chapter_notebook("no heading here"), default="03_x") == "03_x"
@@ -73,8 +75,8 @@ def test_entry_links_through_the_colab_helpers(tmp_path):
     with_exercise = book.chapter_entry("05_jit", nb, tmp_path, FORK)
     assert with_exercise == book.Chapter(
         name="05_jit", title="05 · Jit", page="05_jit.html",
-        colab=colab.colab_url("chapters/05_jit.ipynb", FORK),
-        exercise=colab.colab_url(colab.opened_path("solutions/05_jit/05_jit.ipynb"), FORK))
+        colab=badges.colab_url("chapters/05_jit.ipynb", FORK),
+        exercise=badges.colab_url(badges.opened_path("solutions/05_jit/05_jit.ipynb"), FORK))
     assert with_exercise.exercise.endswith("someone/course-fork/blob/dev/exercises/05_jit/05_jit.ipynb")
     assert book.chapter_entry("00_setup", nb, tmp_path, FORK).exercise is None
 

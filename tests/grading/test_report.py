@@ -13,9 +13,10 @@ from browser import check_screenshot, chromium, serve
 from conftest import built_once
 from hostile_cases import ASSIGNMENT, NOTEBOOK, Context
 
-from jaxcourse import bench_grading, grader, report
+from jaxcourse.course.assignments import CourseError
+from jaxcourse.grading import bench, report, submissions
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 ARTIFACTS = ROOT / "build" / "artifacts"
 
 # Correct train() written two ways; `copy` is the scan one renamed, re-commented and re-spaced.
@@ -65,10 +66,10 @@ def graded(tmp_path_factory):
 
 def _grade_and_report(tmp: Path) -> None:
     ctx = Context(ROOT, tmp / "course", tmp / "class", 0)
-    students = bench_grading.synthetic_class(ROOT, ASSIGNMENT, 4)
+    students = bench.synthetic_class(ROOT, ASSIGNMENT, 4)
     for name, code in (("scan", TRAIN_SCAN), ("copy", TRAIN_COPY), ("loop", TRAIN_LOOP)):
         students[name] = {NOTEBOOK: ctx.with_answer("task-04-train", code)}
-    folder = grader.write_class(tmp / "class", students)
+    folder = submissions.write_class(tmp / "class", students)
     (folder / "absent").mkdir()
     (folder / "absent" / "excuse.txt").write_text("dog ate it")
     command = [sys.executable, "-m", "jaxcourse.cli"]
@@ -117,7 +118,7 @@ def test_failure_messages_are_normalized():
 
 
 def test_report_needs_a_grading_run(tmp_path):
-    with pytest.raises(report.grading.GradingError, match="run `jaxcourse grade` first"):
+    with pytest.raises(CourseError, match="run `jaxcourse grade` first"):
         report.build(ROOT, ASSIGNMENT, tmp_path)
 
 

@@ -1,0 +1,169 @@
+"""The nbgrader course the grader keeps in `grading/`: source, gradebook, submitted/,
+autograded/ and feedback/. Only the host process writes here."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+from pathlib import Path, PurePosixPath
+
+import nbformat
+
+from jaxcourse.course import release
+from jaxcourse.course.assignments import SOURCE, CourseError
+from jaxcourse.grading import submissions
+from jaxcourse.grading.steps import Outcome, Run
+
+STATE = ".jaxcourse"
+CONFIG = """\
+c = get_config()  # noqa: F821
+c.CourseDirectory.course_id = {course_id!r}
+c.CourseDirectory.source_directory = "source"
+c.CourseDirectory.release_directory = "release"
+c.ClearSolutions.code_stub = {{"python": "# YOUR CODE HERE\\nraise NotImplementedError()"}}
+c.CourseDirectory.ignore = [".ipynb_checkpoints", "*.pyc", "__pycache__", "feedback", "equivalent-mutants.txt"]
+"""
+
+
+def _tree_hash(folder: Path) -> str:
+    h = hashlib.sha256()
+    for path in sorted(p for p in folder.rglob("*") if p.is_file() and ".ipynb_checkpoints" not in p.parts):
+        h.update(path.relative_to(folder).as_posix().encode() + b"\0" + path.read_bytes())
+    return h.hexdigest()
+
+
+def prepare(root: Path, assignment: str, course: Path) -> str:
+    """Copy the assignment's source into `course` and (re)generate it there; return its hash."""
+    source = root / SOURCE / assignment
+    if not source.is_dir():
+        raise CourseError(f"no assignment {assignment!r} in {root / SOURCE}")
+    course.mkdir(parents=True, exist_ok=True)
+    os.chmod(course, 0o700)
+    (course / STATE).mkdir(exist_ok=True)
+    (course / "nbgrader_config.py").write_text(CONFIG.format(course_id=root.name))
+    digest = _tree_hash(source)
+    target = course / "source" / assignment
+    if target.is_dir() and _tree_hash(target) == digest and (course / "gradebook.db").is_file():
+        return digest
+    shutil.rmtree(target, ignore_errors=True)
+    shutil.copytree(source, target, ignore=shutil.ignore_patterns(".ipynb_checkpoints", "__pycache__"))
+    release.nbgrader(["generate_assignment", assignment, "--force"], course)
+    return digest
+
+
+def load_state(course: Path, assignment: str) -> dict:
+    path = course / STATE / f"{assignment}.json"
+    return json.loads(path.read_text()) if path.is_file() else {"students": {}}
+
+
+def save_state(course: Path, assignment: str, state: dict) -> None:
+    path = course / STATE / f"{assignment}.json"
+    path.write_text(json.dumps(state, indent=1, sort_keys=True))
+
+
+def _safe_relative(name: str) -> Path | None:
+    parts = [p for p in PurePosixPath(name).parts if p not in ("", ".", "..", "/")]
+    return Path(*[submissions.safe_id(p) for p in parts]) if parts else None
+
+
+def keep_submitted(course: Path, assignment: str, sub: submissions.Submission) -> None:
+    folder = course / "submitted" / sub.student / assignment
+    shutil.rmtree(folder, ignore_errors=True)
+    folder.mkdir(parents=True)
+    for name, data in sub.files.items():
+        relative = _safe_relative(name)
+        if relative is not None:
+            (folder / relative).parent.mkdir(parents=True, exist_ok=True)
+            (folder / relative).write_bytes(data)
+
+
+def _hidden_output(outcome: Outcome) -> dict:
+    kind = outcome.error.split(":")[0] if outcome.error else outcome.status
+    return {"output_type": "error", "ename": kind,
+            "evalue": "a hidden test failed; the grader does not show its code or message", "traceback": []}
+
+
+def _status_output(outcome: Outcome) -> dict:
+    return {"output_type": "stream", "name": "stderr", "text": f"[grader] {outcome.error}\n"}
+
+
+def describe_changes(cell: str, changes: list[str]) -> list[str]:
+    config = [c.split(":", 1)[1] for c in changes if c.startswith("config:")]
+    threads = [c.split(":", 1)[1] for c in changes if c.startswith("thread:")]
+    patched = [c for c in changes if not c.startswith(("config:", "thread:"))]
+    notes = []
+    if config:
+        notes.append(f"before {cell}: JAX configuration reset ({', '.join(config)})")
+    if patched:
+        notes.append(f"before {cell}: put back what student code replaced ({', '.join(patched[:6])}"
+                     f"{' ...' if len(patched) > 6 else ''}) - review")
+    if threads:
+        notes.append(f"before {cell}: student code left threads running ({', '.join(threads)}) - review")
+    return notes
+
+
+def autograded_notebook(source: nbformat.NotebookNode, plan: submissions.Plan, run: Run | None,
+                        notes: list[str], show_hidden: bool = False) -> nbformat.NotebookNode:
+    """What the student sees in feedback: hidden tests' code and messages only with `show_hidden`."""
+    notebook = nbformat.v4.new_notebook(metadata=json.loads(json.dumps(source.metadata)))
+    cells = [nbformat.from_dict(json.loads(json.dumps(c))) for c in plan.cells]
+    for cell, step in zip(cells, plan.step_of_cell):
+        if step is None or run is None or step >= len(run.results):
+            continue
+        result = run.results[step]
+        if show_hidden and plan.steps[step].hidden:
+            cell.source = f"{plan.steps[step].source}\n\n# hidden tests\n{plan.steps[step].hidden}"
+        cell.outputs = [nbformat.from_dict(o) for o in result.visible.outputs]
+        if result.visible.status not in ("ok", "error"):
+            cell.outputs.append(nbformat.from_dict(_status_output(result.visible)))
+        hidden = result.hidden
+        if hidden is not None and show_hidden:
+            cell.outputs += [nbformat.from_dict(o) for o in hidden.outputs]
+        if hidden is not None and hidden.status not in ("ok", "skipped", "error" if show_hidden else ""):
+            cell.outputs.append(nbformat.from_dict(_status_output(hidden) if show_hidden else _hidden_output(hidden)))
+    if notes:
+        text = "**Grading notes**\n\n" + "\n".join(f"- {n}" for n in notes)
+        cells.insert(0, nbformat.v4.new_markdown_cell(text))
+    notebook.cells = cells
+    return notebook
+
+
+def record(gradebook, assignment: str, student: str, notebook_name: str, passed: dict[str, bool]) -> dict:
+    scores = {}
+    submission = gradebook.find_submission_notebook(notebook_name.removesuffix(".ipynb"), assignment, student)
+    for grade in submission.grades:
+        if grade.cell_type != "code":
+            continue
+        grade.auto_score = grade.max_score if passed.get(grade.name) else 0.0
+        grade.needs_manual_grade = grade.manual_score is not None
+        chosen = grade.manual_score if grade.manual_score is not None else grade.auto_score
+        scores[grade.name] = float(chosen) + float(grade.extra_credit or 0.0)
+    gradebook.db.commit()
+    return scores
+
+
+def fresh_submission(gradebook, assignment: str, student: str) -> None:
+    from nbgrader.api import MissingEntry
+
+    gradebook.update_or_create_student(student)
+    try:
+        gradebook.remove_submission(assignment, student)
+    except MissingEntry:
+        pass
+
+
+def write_autograded(course: Path, assignment: str, student: str, name: str, source, plan, run, notes,
+                      show_hidden: bool = False) -> None:
+    folder = course / "autograded" / student / assignment
+    folder.mkdir(parents=True, exist_ok=True)
+    nbformat.write(autograded_notebook(source, plan, run, notes, show_hidden), folder / name)
+
+
+def feedback(course: Path, assignment: str, students: list[str], everyone: int) -> None:
+    if len(students) * 3 >= everyone:
+        release.nbgrader(["generate_feedback", assignment, "--force"], course)
+        return
+    for student in students:
+        release.nbgrader(["generate_feedback", assignment, "--force", "--student", student], course)

@@ -1,0 +1,153 @@
+"""`jaxcourse grade`: from a pile of submissions to grades.csv, feedback and a summary.
+
+The host process (this one) is the only one that writes grades. It keeps an nbgrader course in
+`grading/` (`gradebook`), rebuilds each student's notebook from the trusted source
+(`submissions`), and hands one job per student to Dask workers (`workers`), which run it in a
+sandboxed kernel (`runner`) and send back what happened. A student is graded again only when
+their files, the source or the settings change.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+import time
+import warnings
+from dataclasses import asdict, replace
+from pathlib import Path
+
+import nbformat
+
+from jaxcourse.course import assignments, release
+from jaxcourse.course.assignments import CourseError
+from jaxcourse.grading import gradebook, submissions
+from jaxcourse.grading.sandbox import Limits, Sandbox
+from jaxcourse.grading.steps import Run
+from jaxcourse.grading.summary import NOT_SUBMITTED, Report, Student
+from jaxcourse.grading.workers import Job, run_all, run_job
+
+PIPELINE = "1"
+
+
+# --- the command -------------------------------------------------------------------------------
+
+
+def _settings_digest(source_hash: str, limits: Limits, env: dict) -> str:
+    return hashlib.sha256(json.dumps([PIPELINE, source_hash, asdict(limits), sorted(env.items())]).encode()).hexdigest()
+
+
+def _warm_cache(course: Path, assignment: str, sources: dict, box: Sandbox, source_hash: str) -> str:
+    """Compile the solution once into a cache that student kernels may only read."""
+    cache = course / gradebook.STATE / "jax-cache" / f"{assignment}-{source_hash[:12]}"
+    ready = cache / ".complete"
+    if not ready.is_file():
+        shutil.rmtree(cache, ignore_errors=True)
+        writer = replace(box, cache=str(cache), cache_writable=True)
+        for name, source in sources.items():
+            plan = submissions.plan(source, source)
+            run = Run.from_dict(run_job(Job("solution", name, plan.steps, writer)))
+            failed = [r.cell for r in run.results if r.kind == "test" and not r.passed]
+            if failed:
+                details = "; ".join(run.notes) or ", ".join(failed)
+                raise CourseError(f"{assignment}/{name}: the solution fails its own tests in the "
+                                           f"grader's sandbox ({details})")
+        ready.write_text("solution compiled\n")
+    return str(cache)
+
+
+def grade(root: Path, assignment: str, submitted: Path, *, course: Path | None = None, workers: int | None = None,
+          scheduler: str | None = None, only: list[str] | None = None, force: bool = False,
+          limits: Limits | None = None, pattern: str = submissions.DEFAULT_PATTERN,
+          env: dict | None = None, isolate: bool | None = None, cache: bool = True,
+          progress: bool = True, feedback: bool = True, show_hidden: bool = False) -> Report:
+    from nbgrader.api import Gradebook
+    from sqlalchemy.exc import SAWarning
+
+    # nbgrader's add_submission trips SQLAlchemy's autoflush warnings; harmless, and noise at 2 a.m.
+    warnings.filterwarnings("ignore", category=SAWarning)
+    start = time.monotonic()
+    course = Path(course or root / "grading").resolve()
+    limits = limits or Limits()
+    env = dict(env or {})
+    workers = workers or os.cpu_count() or 1
+    source_hash = gradebook.prepare(root, assignment, course)
+    source_folder = course / "source" / assignment
+    sources = {p.name: nbformat.read(p, as_version=4) for p in sorted(source_folder.glob("*.ipynb"))}
+    collected, orphans = submissions.collect(Path(submitted), pattern)
+    unknown = sorted(set(only or []) - set(collected))
+    if unknown:
+        raise CourseError(f"no submission from {', '.join(unknown)} in {submitted}")
+    state = gradebook.load_state(course, assignment)
+    settings = _settings_digest(source_hash, limits, {**env, "show_hidden": str(show_hidden)})
+    digests = {s: hashlib.sha256((settings + sub.digest()).encode()).hexdigest() for s, sub in collected.items()}
+    if only:
+        todo = sorted(only)
+    else:
+        todo = sorted(s for s in collected if force or state["students"].get(s, {}).get("digest") != digests[s])
+    box = Sandbox(env=env, limits=limits, isolate=isolate)
+    if todo and cache and box.isolate:
+        box = replace(box, cache=_warm_cache(course, assignment, sources, box, source_hash), cache_writable=False)
+    jobs: list[Job] = []
+    plans: dict[tuple[str, str], submissions.Plan] = {}
+    results: dict[str, Student] = {}
+    url = f"sqlite:///{course / 'gradebook.db'}"
+    with Gradebook(url) as book:
+        for student in todo:
+            sub = collected[student]
+            gradebook.keep_submitted(course, assignment, sub)
+            record = results[student] = Student(digests[student], notes=list(sub.notes))
+            found, notes = submissions.pick_notebooks(sub, list(sources))
+            record.notes += notes
+            gradebook.fresh_submission(book, assignment, student)
+            if not found:
+                record.zero_reason = NOT_SUBMITTED
+                continue
+            book.add_submission(assignment, student)
+            for name, source in sources.items():
+                notebook, problem = (None, "missing")
+                if name in found:
+                    notebook, problem = submissions.read_notebook(found[name][1])
+                plan = submissions.plan(source, notebook)
+                if notebook is None:
+                    reason = f"{name}: {problem}" if name in found else f"{name}: not submitted"
+                    record.notes.append(reason)
+                    record.zero_reason = record.zero_reason or reason
+                    gradebook.write_autograded(course, assignment, student, name, source, plan, None,
+                                      [f"{reason}: nothing of it could be graded"])
+                    continue
+                plans[(student, name)] = plan
+                jobs.append(Job(student, name, plan.steps, box))
+    for job, run in run_all(jobs, min(workers, max(1, len(jobs))), scheduler, progress) if jobs else []:
+        record = results[job.student]
+        plan = plans[(job.student, job.notebook)]
+        if isinstance(run, Exception):
+            run = Run([], [f"the grader failed on this notebook: {run!r}"], 0.0, box.isolation)
+        notes = list(plan.notes) + list(run.notes)
+        for result in run.results:
+            notes += gradebook.describe_changes(result.cell, result.changes)
+        record.notes += notes
+        record.seconds += run.seconds
+        passed = {r.cell: r.passed for r in run.results if r.kind == "test"}
+        gradebook.write_autograded(course, assignment, job.student, job.notebook, sources[job.notebook], plan, run,
+                          record.notes, show_hidden)
+        with Gradebook(url) as book:
+            record.cells.update(gradebook.record(book, assignment, job.student, job.notebook, passed))
+    with Gradebook(url) as book:
+        max_score = float(book.find_assignment(assignment).max_score)
+        for student, record in results.items():
+            record.score = sum(record.cells.values())
+            state["students"][student] = asdict(record)
+    state["source"] = source_hash
+    gradebook.save_state(course, assignment, state)
+    feedback_for = [s for s in todo if results[s].zero_reason != NOT_SUBMITTED]
+    if feedback and feedback_for:
+        gradebook.feedback(course, assignment, feedback_for, len(collected))
+    if todo or not (course / "grades.csv").is_file():
+        release.nbgrader(["export", "--to", "grades.csv"], course)
+    students = {s: Student(**state["students"][s]) for s in sorted(collected) if s in state["students"]}
+    return Report(assignment, max_score, assignments.tasks(root, assignment), students, todo, orphans,
+                  box.isolation, workers, time.monotonic() - start, course)
+
+

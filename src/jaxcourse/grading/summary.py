@@ -1,0 +1,85 @@
+"""What a grading run reports: each student's record, and the summary printed and kept."""
+
+from __future__ import annotations
+
+import statistics
+from dataclasses import dataclass, field
+from pathlib import Path
+
+NOT_SUBMITTED = "not submitted (no notebook)"
+
+
+@dataclass
+class Student:
+    """What the summary and the state file keep about one student."""
+
+    digest: str = ""
+    score: float = 0.0
+    cells: dict = field(default_factory=dict)
+    notes: list = field(default_factory=list)
+    zero_reason: str = ""
+    seconds: float = 0.0
+
+
+@dataclass
+class Report:
+    assignment: str
+    max_score: float
+    tasks: list
+    students: dict
+    graded: list
+    orphans: list
+    isolation: str
+    workers: int
+    seconds: float
+    course: Path
+
+    def summary(self) -> str:
+        return summarize(self)
+
+
+def task_scores(report: Report) -> dict[str, dict[str, float]]:
+    """{task grade_id: {student: points}} for every student with a score."""
+    table: dict[str, dict[str, float]] = {}
+    for task in report.tasks:
+        for student, record in report.students.items():
+            table.setdefault(task.grade_id, {})[student] = sum(record.cells.get(c, 0.0) for c in task.tests)
+    return table
+
+
+def summarize(report: Report) -> str:
+    lines = [f"{report.assignment}: {len(report.students)} students, {len(report.graded)} graded now in "
+             f"{report.seconds:.1f} s ({report.workers} workers, isolation: {report.isolation}); "
+             f"out of {report.max_score:g} points"]
+    if report.isolation != "namespaces":
+        lines.append("  warning: student code ran as this user without namespaces (not root, or no `unshare`): "
+                     "it could read files this user can read; see README, 'Grading submissions'")
+    scores = [r.score for r in report.students.values()]
+    if scores:
+        spread = statistics.pstdev(scores) if len(scores) > 1 else 0.0
+        lines.append(f"  total: mean {statistics.mean(scores):.2f}, sd {spread:.2f}, "
+                     f"min {min(scores):g}, max {max(scores):g}")
+        lines.append(f"  {'task':<28} {'points':>6} {'mean':>6} {'sd':>6} {'full':>5} {'zero':>5}")
+        for task in report.tasks:
+            values = list(task_scores(report)[task.grade_id].values())
+            lines.append(f"  {task.grade_id:<28} {task.points:>6g} {statistics.mean(values):>6.2f} "
+                         f"{statistics.pstdev(values):>6.2f} {sum(v >= task.points for v in values):>5} "
+                         f"{sum(v == 0 for v in values):>5}")
+    zeros = {s: r for s, r in report.students.items() if r.score == 0}
+    if zeros:
+        lines.append("  scored zero:")
+        for student, record in zeros.items():
+            why = record.zero_reason or (record.notes[0] if record.notes else "every test failed")
+            lines.append(f"    {student}: {why}")
+    flagged = {s: [n for n in r.notes if n not in r.zero_reason] for s, r in report.students.items()}
+    flagged = {s: notes for s, notes in flagged.items() if notes}
+    if flagged:
+        lines.append("  notes (also in each student's feedback):")
+        for student, notes in flagged.items():
+            for note in notes:
+                lines.append(f"    {student}: {note}")
+    if report.orphans:
+        lines.append(f"  files with no student id (pattern did not match): {', '.join(report.orphans[:10])}")
+    lines.append(f"  grades: {report.course / 'grades.csv'}")
+    lines.append(f"  feedback: {report.course / 'feedback'}/<student>/{report.assignment}/")
+    return "\n".join(lines)

@@ -1,0 +1,95 @@
+"""One job per student and notebook, run by Dask workers: each in a fresh sandboxed kernel."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+
+from jaxcourse.grading import runner
+from jaxcourse.grading.sandbox import Sandbox
+from jaxcourse.grading.steps import Run
+
+
+@dataclass
+class Job:
+    student: str
+    notebook: str
+    steps: list
+    box: Sandbox
+
+
+def _run_job_here(job: Job) -> dict:
+    parent = Path(tempfile.mkdtemp(prefix="jc-"))
+    try:
+        os.chmod(parent, 0o700)
+        workdir = parent / "w"
+        workdir.mkdir()
+        run = runner.run_steps(job.steps, job.box, workdir)
+    finally:
+        shutil.rmtree(parent, ignore_errors=True)
+    return run.to_dict()
+
+
+def run_job(job: Job) -> dict:
+    """Runs on a Dask worker: the student's steps in a fresh sandboxed kernel."""
+    # jupyter_client's blocking client refuses threads that run an event loop, as Dask's may.
+    outcome: dict = {}
+
+    def target():
+        try:
+            outcome["run"] = _run_job_here(job)
+        except BaseException as err:
+            outcome["error"] = err
+
+    thread = threading.Thread(target=target, name=f"grade-{job.student}")
+    thread.start()
+    thread.join()
+    if "error" in outcome:
+        raise outcome["error"]
+    return outcome["run"]
+
+
+def run_all(jobs: list[Job], workers: int, scheduler: str | None, progress: bool):
+    """Yield (job, Run or exception) as workers finish them."""
+    import logging
+
+    from distributed import Client, LocalCluster, as_completed
+
+    logging.getLogger("distributed").setLevel(logging.ERROR)
+    if scheduler:
+        client = Client(scheduler)
+        cluster = None
+    else:
+        # Threads are enough: the work happens in the kernels they start.
+        cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=False,
+                               dashboard_address=None)
+        client = Client(cluster)
+    bar = None
+    if progress:
+        from tqdm.auto import tqdm
+
+        bar = tqdm(total=len(jobs), desc="grading", unit="notebook")
+    try:
+        futures = {client.submit(run_job, job, pure=False, key=f"grade-{job.student}-{job.notebook}-{i}"): job
+                   for i, job in enumerate(jobs)}
+        for future in as_completed(futures):
+            job = futures[future]
+            try:
+                yield job, Run.from_dict(future.result())
+            except Exception as err:  # a worker lost, a bug: that student only
+                yield job, err
+            if bar is not None:
+                bar.set_postfix_str(job.student[:20])
+                bar.update()
+    finally:
+        if bar is not None:
+            bar.close()
+        client.close()
+        if cluster is not None:
+            cluster.close()
+
+

@@ -1,0 +1,113 @@
+"""`jaxcourse validate`: prove an assignment gradeable."""
+
+from __future__ import annotations
+
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import nbformat
+
+from jaxcourse.course.assignments import (
+    MISTAKES,
+    RELEASE,
+    CourseError,
+    assignment_folder,
+    mistakes,
+    solved,
+    tasks,
+    with_answer,
+)
+from jaxcourse.course.release import generate, release_drift
+from jaxcourse.grading import pipeline, submissions
+from jaxcourse.grading.plain_nbgrader import autograde, shared_compilation_cache
+from jaxcourse.quality import audit
+
+
+@dataclass(frozen=True)
+class Check:
+    submission: str
+    expected: float
+    got: float
+    detail: str
+
+    @property
+    def ok(self) -> bool:
+        return abs(self.expected - self.got) < 1e-9
+
+
+def validate(root: Path, name: str, env: dict[str, str] | None = None, *, plain: bool = True,
+             mutants: int | None = 0) -> list[Check]:
+    """Prove an assignment gradeable: the committed release is what the source generates; plain
+    `nbgrader autograde` gives the solution full marks; and through `jaxcourse grade` (the sandboxed
+    pipeline instructors use) the solution scores full marks, the release zero, and each kept
+    mistake loses exactly the points of its own task's tests.
+
+    `mutants` (a cap per task, None for all, 0 for none) also runs `jaxcourse audit` in the same
+    grading run: its report comes back as the check named "audit".
+    """
+    source_folder = assignment_folder(root, name)
+    all_tasks = tasks(root, name)
+    by_id = {t.grade_id: t for t in all_tasks}
+    if not all_tasks:
+        raise CourseError(f"{name}: no task-NN solution cells")
+    with tempfile.TemporaryDirectory() as tmp:
+        course = generate(root, name, Path(tmp))
+        released = course / RELEASE / name
+        drift = release_drift(root, name, course)
+        notebooks = sorted(p.name for p in source_folder.glob("*.ipynb"))
+        solution = {nb: solved(source_folder / nb, released / nb) for nb in notebooks}
+        release_copy = {nb: nbformat.read(released / nb, as_version=4) for nb in notebooks}
+        if plain:
+            # The course's own notebooks: their kernels may share one compilation cache.
+            plain_scores = autograde(course, name, {"solution": solution},
+                                     {**shared_compilation_cache(Path(tmp) / "jax-cache"), **(env or {})})
+        students = {"solution": solution, "release": release_copy}
+        expectations = {}
+        for mistake in mistakes(root, name):
+            task = by_id.get(mistake.task)
+            if task is None:
+                raise CourseError(f"{mistake.path}: no task {mistake.task!r} in {name}")
+            student = f"mistake-{mistake.path.stem}"
+            notebook = with_answer(solution[task.notebook], task.grade_id, mistake.code)
+            students[student] = {**solution, task.notebook: notebook}
+            expectations[student] = (task, mistake)
+        plan = audit.plan(root, name, solution, cap=mutants) if mutants != 0 else None
+        if plan is not None:
+            students.update(plan.students)
+        folder = submissions.write_class(Path(tmp) / "class", students)
+        start = time.monotonic()
+        report = pipeline.grade(root, name, folder, course=Path(tmp) / "grading", env=dict(env or {}),
+                              progress=False, feedback=False)
+    full = report.max_score
+    got = {student: record.score for student, record in report.students.items()}
+    checks = [
+        Check("committed-release", 0.0, float(len(drift)),
+              "; ".join(drift) if drift else "exercises/ is what solutions/ generates"),
+        Check("solution", full, got["solution"], "full marks"),
+        Check("release", 0.0, got["release"], "the untouched release scores zero"),
+    ]
+    if plain:
+        checks.append(Check("nbgrader-solution", full, plain_scores.totals["solution"],
+                            "plain nbgrader autograde: full marks"))
+    if plan is not None:
+        result = plan.score(report, time.monotonic() - start)
+        checks.append(Check("audit", 1.0, float(result.passed), result.table()))
+    points = {cell: p for t in all_tasks for cell, p in t.tests.items()}
+    for student, (task, mistake) in expectations.items():
+        cells = report.students[student].cells
+        lost = sorted(c for c, s in cells.items() if c in points and s < points[c])
+        elsewhere = [c for c in lost if c not in task.tests]
+        detail = f"{mistake.why} (loses {task.grade_id}'s {task.points:g} points)"
+        if elsewhere:
+            detail += f"; but it also failed {', '.join(elsewhere)}"
+        checks.append(Check(student, full - task.points, got[student] if not elsewhere else -1.0, detail))
+    covered = {task.grade_id for task, _ in expectations.values()}
+    for task in all_tasks:
+        if task.grade_id not in covered:
+            checks.append(Check(f"no-mistake-for-{task.grade_id}", 1.0, 0.0,
+                                f"no wrong-but-plausible answer in {MISTAKES / name} for this task"))
+        if task.points <= 0:
+            checks.append(Check(f"no-points-for-{task.grade_id}", 1.0, 0.0, "its tests carry no points"))
+    return checks

@@ -1,0 +1,43 @@
+"""Every assignment is gradeable through real nbgrader, and exercises/ is what solutions/ generates."""
+
+from pathlib import Path
+
+import pytest
+
+from jaxcourse import runtime
+from jaxcourse.course import assignments
+from jaxcourse.quality import validate
+
+ROOT = Path(__file__).resolve().parents[2]
+ASSIGNMENTS = assignments.assignment_names(ROOT)
+# Assignments that must grade the same on 1 and on 8 simulated CPU devices.
+MULTI_DEVICE = ["07_vmap_pmap", "08_prng"]
+# `make audit` makes up to 8 mutants per task; CI keeps to 5 (spread over kinds) to stay quick.
+CI_MUTANTS_PER_TASK = 5
+
+
+def _failures(checks):
+    return "\n".join(f"{c.submission}: expected {c.expected:g}, got {c.got:g} ({c.detail})"
+                     for c in checks if not c.ok)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", ASSIGNMENTS)
+def test_assignment_round_trip_and_mutation_audit(name):
+    """Committed release up to date; solution full marks (plain nbgrader too), release zero, each
+    mistake its task; and (`jaxcourse audit`, same grading run) >= 90% of mutants killed."""
+    checks = validate.validate(ROOT, name, mutants=CI_MUTANTS_PER_TASK)
+    audit = next(c for c in checks if c.submission == "audit")
+    print(audit.detail)
+    assert not _failures(checks), _failures(checks)
+    assert len(checks) >= 5 + 5, f"{name}: expected at least 5 tasks, each with a kept mistake"
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", MULTI_DEVICE)
+def test_multi_device_assignment_round_trip_on_8_devices(name):
+    checks = validate.validate(ROOT, name, env={"XLA_FLAGS": runtime.xla_flags_with_cpu_devices(8, "")},
+                              plain=False)
+    assert not _failures(checks), _failures(checks)
+
+

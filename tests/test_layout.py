@@ -1,0 +1,126 @@
+"""The package's layout is its architecture: read from the source, not from a hand-kept list.
+
+Layers, bottom up: the student helpers at the top level of `jaxcourse` (what notebooks import),
+`course` (the course as data), `grading` (submissions to grades), `quality` (validate, audit),
+and `cli`. A module imports only its own layer and the layers below; no import cycle anywhere.
+"""
+
+import ast
+from pathlib import Path
+
+import pytest
+
+PACKAGE = Path(__file__).resolve().parents[1] / "src" / "jaxcourse"
+LAYERS = {"student": 0, "course": 1, "grading": 2, "quality": 3, "cli": 4}
+HEAVY = ("nbgrader", "distributed", "dask", "sqlalchemy")
+MAX_LINES = 450
+
+
+def _module_name(path: Path) -> str:
+    parts = path.relative_to(PACKAGE.parent).with_suffix("").parts
+    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+
+
+MODULES = {_module_name(p): p for p in sorted(PACKAGE.rglob("*.py"))}
+
+
+def layer(module: str) -> str:
+    parts = module.split(".")
+    if module == "jaxcourse.cli":
+        return "cli"
+    if len(parts) > 2 or (len(parts) == 2 and module in SUBPACKAGES):
+        return parts[1]
+    return "student"
+
+
+SUBPACKAGES = {m for m, p in MODULES.items() if p.name == "__init__.py" and m != "jaxcourse"}
+
+
+def _resolve(name: str) -> str:
+    while name not in MODULES:  # `jaxcourse.x.function` names a member of module `jaxcourse.x`
+        name = name.rsplit(".", 1)[0]
+    return name
+
+
+def imports(module: str) -> tuple[set[str], set[str]]:
+    """(jaxcourse modules, other top-level packages) that `module` imports anywhere in its source."""
+    names = []
+    for node in ast.walk(ast.parse(MODULES[module].read_text())):
+        if isinstance(node, ast.Import):
+            names += [alias.name for alias in node.names]
+        elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+            names += [f"{node.module}.{alias.name}" for alias in node.names]
+    ours = {_resolve(n) for n in names if n.split(".")[0] == "jaxcourse"} - {module, "jaxcourse"}
+    others = {n.split(".")[0] for n in names if n.split(".")[0] != "jaxcourse"}
+    return ours, others
+
+
+GRAPH = {m: imports(m)[0] for m in MODULES}
+
+
+def test_the_four_parts_are_folders():
+    assert SUBPACKAGES == {"jaxcourse.course", "jaxcourse.grading", "jaxcourse.quality"}
+    assert {layer(m) for m in MODULES} == set(LAYERS)
+
+
+@pytest.mark.parametrize("module", sorted(MODULES))
+def test_imports_go_only_down(module):
+    upward = sorted(m for m in GRAPH[module] if LAYERS[layer(m)] > LAYERS[layer(module)])
+    assert not upward, f"{module} ({layer(module)}) imports from a higher layer: {upward}"
+
+
+def test_no_import_cycle():
+    done, path = set(), []
+
+    def visit(module):
+        if module in path:
+            cycle = path[path.index(module):] + [module]
+            pytest.fail("import cycle: " + " -> ".join(cycle))
+        if module in done:
+            return
+        path.append(module)
+        for target in sorted(GRAPH[module]):
+            visit(target)
+        path.pop()
+        done.add(module)
+
+    for module in sorted(GRAPH):
+        visit(module)
+
+
+def _reachable(module: str) -> set[str]:
+    seen, todo = set(), [module]
+    while todo:
+        current = todo.pop()
+        if current not in seen:
+            seen.add(current)
+            todo += GRAPH[current]
+    return seen
+
+
+@pytest.mark.parametrize("module", sorted(m for m in MODULES if layer(m) == "student"))
+def test_what_notebooks_import_stays_light(module):
+    heavy = {(m, p) for m in _reachable(module) for p in imports(m)[1] if p in HEAVY}
+    assert not heavy, f"{module} reaches the instructor's machinery: {sorted(heavy)}"
+
+
+def test_module_names_do_not_differ_by_a_suffix():
+    stems = sorted({m.rsplit(".", 1)[-1] for m in MODULES if not m.endswith("__init__")} - {"jaxcourse"})
+    clashes = [(a, b) for a in stems for b in stems if a != b and b.startswith(a)]
+    assert not clashes, f"names that differ only by a suffix: {clashes}"
+
+
+@pytest.mark.parametrize("module", sorted(MODULES))
+def test_modules_stay_small(module):
+    lines = len(MODULES[module].read_text().splitlines())
+    assert lines <= MAX_LINES, f"{module} has {lines} lines: split it by what it does"
+
+
+def test_the_checker_sees_a_planted_upward_import(tmp_path, monkeypatch):
+    """The layer rule is not vacuous: a student module importing grading is caught."""
+    planted = tmp_path / "planted.py"
+    planted.write_text("from jaxcourse.grading import pipeline\n")
+    monkeypatch.setitem(MODULES, "jaxcourse.planted", planted)
+    found, _ = imports("jaxcourse.planted")
+    assert found == {"jaxcourse.grading.pipeline"}
+    assert LAYERS[layer("jaxcourse.grading.pipeline")] > LAYERS[layer("jaxcourse.planted")]
