@@ -24,12 +24,19 @@ POINTS = {"task-01-forward": 2, "task-02-loss": 2, "task-03-step": 2, "task-04-t
           "task-05-recurrence": 2, "task-06-hamming": 1}
 
 
+# Marks the sandbox cases leave on the host if they get out: a SysV segment, a process.
+HOST_SEGMENT_KEY = 0x4A43_0001  # made by the test on the host before grading
+STUDENT_SEGMENT_KEY = 0x4A43_0002  # made by a student; must not outlive the grading
+ESCAPED_MARK = "jaxcourse-escaped-4242"
+
+
 @dataclass
 class Context:
     root: Path
     course: Path
     submissions: Path
     port: int
+    canary: Path = Path("/nonexistent")
 
     def solved(self) -> nbformat.NotebookNode:
         source = self.root / "solutions" / ASSIGNMENT / NOTEBOOK
@@ -212,6 +219,82 @@ def cross_entropy(y_hat, y, eps=1e-7):
     return _Always()
 """
 
+def _right_or_wrong(ctx: Context, task: str, condition: str, setup: str = "") -> nbformat.NotebookNode:
+    """`task` answered wrongly when `condition` (student code) holds, rightly otherwise."""
+    right = "\n".join("    " + line for line in ctx.answer(task).splitlines())
+    wrong = "\n".join("    " + line for line in ctx.mistake(task).splitlines() if not line.startswith("#"))
+    return ctx.with_answer(task, f"{setup}\nif {condition}:\n{wrong}\nelse:\n{right}\n")
+
+
+def _sysv_ipc(ctx: Context) -> dict[str, bytes]:
+    setup = (f"import ctypes\n_libc = ctypes.CDLL(None, use_errno=True)\n"
+             f"_libc.shmget({STUDENT_SEGMENT_KEY}, 4096, 0o1666)  # left behind on purpose\n"
+             f"_host_segment = _libc.shmget({HOST_SEGMENT_KEY}, 0, 0)")
+    return _file(_right_or_wrong(ctx, "task-01-forward", "_host_segment >= 0", setup))
+
+
+def _escaped_process(ctx: Context) -> dict[str, bytes]:
+    prefix = ("import os, sys\nif os.fork() == 0:\n    os.setsid()\n    if os.fork() == 0:\n"
+              f"        os.execv(sys.executable, [sys.executable, '-c', 'import time; time.sleep(600)', "
+              f"'{ESCAPED_MARK}'])\n    os._exit(0)\n")
+    return _file(ctx.with_answer("task-01-forward", prefix + ctx.answer("task-01-forward")))
+
+
+def _symlink_trap(ctx: Context) -> dict[str, bytes]:
+    """Links where the grader writes on a restart, then a crash to make it restart."""
+    targets = {"kernel.json": ctx.canary, ".config": ctx.canary.parent, "gradebook.db": ctx.course / "gradebook.db",
+               "kernel-1": ctx.course / "gradebook.db", "../gradebook.db": ctx.course / "gradebook.db"}
+    plant = "".join(f"try:\n    os.remove({name!r})\nexcept OSError:\n    pass\n"
+                    f"try:\n    os.symlink({str(target)!r}, {name!r})\nexcept OSError:\n    pass\n"
+                    for name, target in targets.items())
+    return _file(ctx.with_answer("task-04-train", "import os, shutil\nshutil.rmtree('.config', ignore_errors=True)\n"
+                                 + plant + "os._exit(0)"))
+
+
+def _disk_filler(ctx: Context) -> dict[str, bytes]:
+    setup = ("import os, signal\nsignal.signal(signal.SIGXFSZ, signal.SIG_IGN)\n_written = {}\n"
+             "for _folder in ('.', '/tmp', '/dev/shm'):\n    _written[_folder] = 0\n"
+             "    for _i in range(8):\n        try:\n"
+             "            with open(f'{_folder}/fill-{_i}', 'wb') as _f:\n"
+             "                for _j in range(64):\n                    _f.write(bytes(2**20))\n"
+             "                    _written[_folder] += 2**20\n"
+             "        except OSError:\n            break\n"
+             "    for _i in range(8):\n        try:\n            os.remove(f'{_folder}/fill-{_i}')\n"
+             "        except OSError:\n            pass\nprint('written (MiB):', {k: v // 2**20 for k, v in _written.items()})")
+    return _file(_right_or_wrong(ctx, "task-01-forward", "max(_written.values()) >= 400 * 2**20", setup))
+
+
+def _thread_bomb(ctx: Context) -> dict[str, bytes]:
+    setup = ("import threading\n_stop = threading.Event()\n_started = 0\nfor _i in range(3000):\n"
+             "    try:\n        threading.Thread(target=_stop.wait, daemon=True).start()\n"
+             "    except RuntimeError:\n        break\n    _started += 1\n_stop.set()\n"
+             "print('threads started:', _started)")
+    return _file(_right_or_wrong(ctx, "task-01-forward", "_started >= 2000", setup))
+
+
+def _env_leak(ctx: Context) -> dict[str, bytes]:
+    setup = f"import os\n_leaks = [k for k, v in os.environ.items() if {str(ctx.course)!r} in v]\nprint(_leaks)"
+    return _file(_right_or_wrong(ctx, "task-01-forward", "_leaks", setup))
+
+
+def _huge_print(ctx: Context) -> dict[str, bytes]:
+    return _file(ctx.with_answer("task-01-forward", "print('x' * 100_000_000)\n" + ctx.answer("task-01-forward")))
+
+
+def _many_cells(ctx: Context) -> dict[str, bytes]:
+    notebook = ctx.solved()
+    notebook.cells += [nbformat.v4.new_code_cell(f"print({i}, 'y' * 2000)") for i in range(400)]
+    return _file(notebook)
+
+
+def _html_output(ctx: Context) -> dict[str, bytes]:
+    prefix = ("from IPython.display import HTML, Javascript, SVG, display\n"
+              "display(HTML('<script>window.jaxcoursePwned = 1</script><b>bold</b>'))\n"
+              "display(Javascript('window.jaxcoursePwned = 2'))\n"
+              "display(SVG('<svg xmlns=\"http://www.w3.org/2000/svg\"><script>window.jaxcoursePwned = 3</script></svg>'))\n")
+    return _file(ctx.with_answer("task-01-forward", prefix + ctx.answer("task-01-forward")))
+
+
 CASES = [
     Case("solution", FULL, "", lambda ctx: _file(ctx.solved())),
     Case("release", 0.0, "", lambda ctx: _file(ctx.released())),
@@ -265,4 +348,15 @@ CASES = [
         "print('debug output on stderr', file=sys.stderr)")),
     Case("not-jittable", FULL, "", lambda ctx: _file(ctx.with_answer("task-02-loss", NOT_JITTABLE))),
     Case("slow-compile", FULL, "", lambda ctx: _file(ctx.with_answer("task-05-recurrence", SLOW_COMPILE))),
+    # the sandbox: each would score less (a wrong answer) if the hole were open
+    Case("sysv-ipc", FULL, "", _sysv_ipc),
+    Case("escaped-process", FULL, "", _escaped_process),
+    Case("symlink-trap", FULL - 3, "the kernel died", _symlink_trap),
+    Case("disk-filler", FULL, "", _disk_filler),
+    Case("thread-bomb", FULL, "", _thread_bomb),
+    Case("env-leak", FULL, "", _env_leak),
+    # limits and feedback
+    Case("huge-print", FULL, "", _huge_print),
+    Case("many-cells", FULL, "", _many_cells),
+    Case("html-output", FULL, "", _html_output),
 ]

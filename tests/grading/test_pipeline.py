@@ -13,7 +13,15 @@ from pathlib import Path
 
 import pytest
 from conftest import built_once
-from hostile_cases import ASSIGNMENT, CASES, NOTEBOOK, Context
+from hostile_cases import (
+    ASSIGNMENT,
+    CASES,
+    ESCAPED_MARK,
+    HOST_SEGMENT_KEY,
+    NOTEBOOK,
+    STUDENT_SEGMENT_KEY,
+    Context,
+)
 
 ROOT = Path(__file__).resolve().parents[2]
 JAXCOURSE = [sys.executable, "-m", "jaxcourse.cli"]
@@ -40,6 +48,20 @@ class Listener:
             connection.close()
 
 
+def _shmget(key: int, create: bool = False) -> int:
+    import ctypes
+
+    libc = ctypes.CDLL(None, use_errno=True)
+    return libc.shmget(key, 4096 if create else 0, 0o1600 if create else 0)
+
+
+def _shm_remove(segment: int) -> None:
+    import ctypes
+
+    if segment >= 0:
+        ctypes.CDLL(None).shmctl(segment, 0, None)  # IPC_RMID
+
+
 def _tree_digest(folder: Path) -> str:
     h = hashlib.sha256()
     for path in sorted(p for p in folder.rglob("*") if p.is_file()):
@@ -48,8 +70,11 @@ def _tree_digest(folder: Path) -> str:
 
 
 def grade(submissions: Path, course: Path, *extra: str) -> subprocess.CompletedProcess:
-    result = subprocess.run([*JAXCOURSE, "grade", ASSIGNMENT, str(submissions), "--course-dir", str(course),
-                             *LIMITS, *extra], cwd=ROOT, capture_output=True, text=True, timeout=900)
+    command = [*JAXCOURSE, "grade", ASSIGNMENT, str(submissions), "--course-dir", str(course), *LIMITS, *extra]
+    with subprocess.Popen(command, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) as process:
+        stdout, stderr = process.communicate(timeout=900)
+    result = subprocess.CompletedProcess(command, process.returncode, stdout, stderr)
+    result.pid = process.pid
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
     return result
 
@@ -70,19 +95,34 @@ def hostile(tmp_path_factory):
         submissions, course = base / "submissions", base / "course"
         if build:
             listener = Listener()
-            ctx = Context(ROOT, course, submissions, listener.port)
+            canary = base / "canary" / "canary.txt"
+            canary.parent.mkdir()
+            canary.write_text("untouched")
+            ctx = Context(ROOT, course, submissions, listener.port, canary)
             for case in CASES:
                 for name, data in case.build(ctx).items():
                     path = submissions / case.name / name
                     path.parent.mkdir(parents=True, exist_ok=True)
                     path.write_bytes(data)
             protected = {name: _tree_digest(ROOT / name) for name in ("solutions", "exercises")}
-            result = grade(submissions, course)
+            host_segment = _shmget(HOST_SEGMENT_KEY, create=True)
+            try:
+                result = grade(submissions, course)
+            finally:
+                _shm_remove(host_segment)
+            left = _shmget(STUDENT_SEGMENT_KEY)
+            _shm_remove(left)
+            escaped = subprocess.run(["pgrep", "-f", ESCAPED_MARK], capture_output=True, text=True).stdout.split()
+            for pid in escaped:
+                subprocess.run(["kill", "-9", pid])
+            cgroups = [str(p) for p in Path("/sys/fs/cgroup").glob(f"**/jaxcourse-{result.pid}-*")]
             facts = {"output": result.stdout, "connections": listener.connections, "port": listener.port,
-                     "protected": protected}
+                     "protected": protected, "student_segment_left": left >= 0, "escaped": escaped,
+                     "cgroups_left": cgroups, "canary": canary.read_text(), "canary_owner": canary.stat().st_uid,
+                     "canary_dir_files": sorted(p.name for p in canary.parent.iterdir())}
             (base / "facts.json").write_text(json.dumps(facts))
         facts = json.loads((base / "facts.json").read_text())
-    return {"ctx": Context(ROOT, course, submissions, facts["port"]), "course": course,
+    return {"ctx": Context(ROOT, course, submissions, facts["port"], base / "canary" / "canary.txt"), "course": course,
             "submissions": submissions, **facts}
 
 
@@ -153,6 +193,41 @@ def test_feedback_for_every_submitter_shows_no_hidden_test(hostile):
         assert all(line in text for line in visible), f"{case.name}: visible tests missing from feedback"
         leaked = [line for line in hidden if line in text]
         assert not leaked, f"{case.name}'s feedback shows hidden test code: {leaked[:3]}"
+
+
+@pytest.mark.slow
+def test_nothing_a_student_started_outlives_grading(hostile):
+    assert not hostile["escaped"], "a process a student detached (setsid, double fork) survived grading"
+    assert not hostile["student_segment_left"], "a student's SysV shared memory segment outlived grading"
+    assert not hostile["cgroups_left"], f"cgroups left behind: {hostile['cgroups_left']}"
+
+
+@pytest.mark.slow
+def test_planted_symlinks_are_never_followed(hostile):
+    assert hostile["canary"] == "untouched"
+    assert hostile["canary_owner"] == 0
+    assert hostile["canary_dir_files"] == ["canary.txt"], "the grader wrote through a student's link"
+
+
+@pytest.mark.slow
+def test_feedback_is_inert_and_shows_no_grader_lines(hostile):
+    course = hostile["course"]
+    page = (course / "feedback" / "html-output" / ASSIGNMENT / "01_xor.html").read_text()
+    assert "window.jaxcoursePwned" in page, "the student's output is shown, as text"
+    assert "<script>window.jaxcoursePwned" not in page and "<svg xmlns" not in page
+    assert "application/javascript" not in page or "shown as text" in page
+    for case in CASES:
+        page = course / "feedback" / case.name / ASSIGNMENT / "01_xor.html"
+        if page.exists():
+            assert "__jaxcourse_receipt__" not in page.read_text(), f"{case.name}: grader lines in feedback"
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("student, limit", [("huge-print", 200_000), ("many-cells", 700_000)])
+def test_output_is_capped_per_notebook(hostile, student, limit):
+    graded = hostile["course"] / "autograded" / student / ASSIGNMENT / NOTEBOOK
+    assert graded.stat().st_size < limit, f"{student}: {graded.stat().st_size:,} bytes"
+    assert "not kept" in graded.read_text()
 
 
 @pytest.mark.slow

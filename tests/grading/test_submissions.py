@@ -166,3 +166,70 @@ def test_feedback_hides_hidden_tests_unless_asked():
     assert "a hidden test failed" in hidden and "a note" in hidden
     shown = _text(gradebook.autograded_notebook(source, plan, run, [], show_hidden=True))
     assert secret in shown and "expected 0.25" in shown
+
+
+def test_every_submitter_stays_distinct_whatever_their_name(tmp_path):
+    """Moodle's flat download with names in other scripts, accents and leading dots: never merged."""
+    archive = tmp_path / "moodle.zip"
+    names = ["Иван Петров", "Пётр Иванов", "José", "Jose", "~ada", ".ada", "ada", "李雷", "a/b"]
+    with zipfile.ZipFile(archive, "w") as zipped:
+        for name in names:
+            folder = name.replace("/", "_slash_") if "/" in name else name
+            zipped.writestr(f"{folder}/01_xor.ipynb", name)
+    found, _ = submissions.collect(archive)
+    assert len(found) == len(names), sorted(found)
+    by_content = {sub.files["01_xor.ipynb"].decode(): student for student, sub in found.items()}
+    assert by_content["Иван Петров"] == "Иван_Петров"
+    assert by_content["李雷"] == "李雷"
+    assert by_content["José"] != by_content["Jose"]
+    assert len({by_content["~ada"], by_content[".ada"], by_content["ada"]}) == 3
+    assert by_content["ada"] == "ada", "the plain id keeps its name; the one that collides is renamed"
+    renamed = [n for sub in found.values() for n in sub.notes if "another student's id" in n]
+    assert len(renamed) == 2
+
+
+def test_a_control_character_in_a_name_cannot_forge_a_summary_line():
+    from jaxcourse.grading.summary import Report, Student, summarize
+
+    forged = "eve\n  grades: /tmp/fake.csv\x1b[2K"
+    report = Report("01_xor", 12.0, [], {forged: Student(score=0.0, zero_reason=f"{forged}: empty")}, [forged],
+                    [f"notes\nreadme{chr(0x2028)}.txt"], "namespaces", 1, 1.0, Path("/tmp/course"))
+    lines = summarize(report).splitlines()
+    assert sum(line.strip().startswith("grades:") for line in lines) == 1
+    assert not any("\x1b" in line for line in lines)
+    assert any("eve\\u000a" in line for line in lines)
+
+
+def test_a_damaged_zip_entry_costs_only_its_student(tmp_path):
+    archive = tmp_path / "download.zip"
+    with zipfile.ZipFile(archive, "w", compression=zipfile.ZIP_DEFLATED) as zipped:
+        zipped.writestr("ada/01_xor.ipynb", "ada's notebook " * 100)
+        zipped.writestr("bob/01_xor.ipynb", "bob's notebook " * 100)
+    data = bytearray(archive.read_bytes())
+    at = data.find(b"bob/01_xor.ipynb") + len("bob/01_xor.ipynb") + 5
+    data[at] ^= 0xFF  # corrupt bob's compressed bytes: a CRC or inflate error
+    archive.write_bytes(bytes(data))
+    found, _ = submissions.collect(archive)
+    assert found["ada"].files["01_xor.ipynb"].startswith(b"ada's notebook")
+    assert found["bob"].files == {}
+    assert any("damaged in the zip" in note for note in found["bob"].notes)
+
+
+def test_a_student_over_the_byte_cap_keeps_what_fits(tmp_path, monkeypatch):
+    monkeypatch.setattr(submissions, "MAX_STUDENT_BYTES", 1000)
+    for name in ("a.ipynb", "b.bin", "c.bin"):
+        (tmp_path / "ada" / name).parent.mkdir(exist_ok=True)
+        (tmp_path / "ada" / name).write_bytes(b"x" * 400)
+    found, _ = submissions.collect(tmp_path)
+    assert sorted(found["ada"].files) == ["a.ipynb", "b.bin"]
+    assert any("c.bin: over" in note for note in found["ada"].notes)
+
+
+def test_a_file_and_a_folder_of_the_same_name_cost_only_that_file(tmp_path):
+    from jaxcourse.grading import gradebook
+
+    sub = submissions.Submission("ada", {"01_xor.ipynb": b"{}", "notes": b"x", "notes/more.txt": b"y"})
+    notes = gradebook.keep_submitted(tmp_path, "01_xor", sub)
+    kept = tmp_path / "submitted" / "ada" / "01_xor"
+    assert (kept / "01_xor.ipynb").read_bytes() == b"{}"
+    assert len(notes) == 1 and "not kept" in notes[0]

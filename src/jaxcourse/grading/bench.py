@@ -69,9 +69,7 @@ def kernel_floor(repeats: int = 3) -> tuple[float, float, str]:
     starts, firsts = [], []
     for _ in range(repeats):
         with tempfile.TemporaryDirectory(prefix="jc-") as tmp:
-            workdir = Path(tmp) / "w"
-            workdir.mkdir()
-            kernel = Kernel(box, workdir)
+            kernel = Kernel(box, Path(tmp))
             begin = time.perf_counter()
             try:
                 kernel.start()

@@ -65,18 +65,25 @@ def save_state(course: Path, assignment: str, state: dict) -> None:
 
 def _safe_relative(name: str) -> Path | None:
     parts = [p for p in PurePosixPath(name).parts if p not in ("", ".", "..", "/")]
-    return Path(*[submissions.safe_id(p) for p in parts]) if parts else None
+    return Path(*[submissions.safe_id(p) or "_" for p in parts]) if parts else None
 
 
-def keep_submitted(course: Path, assignment: str, sub: submissions.Submission) -> None:
+def keep_submitted(course: Path, assignment: str, sub: submissions.Submission) -> list[str]:
+    """Keep the student's files for nbgrader and formgrader; say which could not be kept."""
     folder = course / "submitted" / sub.student / assignment
     shutil.rmtree(folder, ignore_errors=True)
     folder.mkdir(parents=True)
+    notes = []
     for name, data in sub.files.items():
         relative = _safe_relative(name)
-        if relative is not None:
+        if relative is None:
+            continue
+        try:
             (folder / relative).parent.mkdir(parents=True, exist_ok=True)
             (folder / relative).write_bytes(data)
+        except OSError as err:  # `a` both a file and a folder in one download, say
+            notes.append(f"{name}: not kept ({err.strerror or err})")
+    return notes
 
 
 def _hidden_output(outcome: Outcome) -> dict:
@@ -104,6 +111,25 @@ def describe_changes(cell: str, changes: list[str]) -> list[str]:
     return notes
 
 
+# Rendered as they are by nbconvert: a student's HTML, JavaScript or SVG would run in the browser
+# of whoever opens the feedback page. Shown as text instead.
+SAFE_MIME = ("text/plain", "image/png", "image/jpeg")
+
+
+def inert(output: dict) -> dict:
+    """`output` with every rich representation that could carry markup or script shown as text."""
+    if output.get("output_type") not in ("display_data", "execute_result"):
+        return output
+    data = output.get("data", {})
+    kept = {mime: value for mime, value in data.items() if mime in SAFE_MIME}
+    active = [mime for mime in data if mime not in SAFE_MIME]
+    if active:
+        source = data.get(active[0])
+        text = source if isinstance(source, str) else "".join(source) if isinstance(source, list) else ""
+        kept["text/plain"] = f"[{active[0]} output, shown as text]\n{text[:5000]}"
+    return {**output, "data": kept}
+
+
 def autograded_notebook(source: nbformat.NotebookNode, plan: submissions.Plan, run: Run | None,
                         notes: list[str], show_hidden: bool = False) -> nbformat.NotebookNode:
     """What the student sees in feedback: hidden tests' code and messages only with `show_hidden`."""
@@ -115,12 +141,12 @@ def autograded_notebook(source: nbformat.NotebookNode, plan: submissions.Plan, r
         result = run.results[step]
         if show_hidden and plan.steps[step].hidden:
             cell.source = f"{plan.steps[step].source}\n\n# hidden tests\n{plan.steps[step].hidden}"
-        cell.outputs = [nbformat.from_dict(o) for o in result.visible.outputs]
+        cell.outputs = [nbformat.from_dict(inert(o)) for o in result.visible.outputs]
         if result.visible.status not in ("ok", "error"):
             cell.outputs.append(nbformat.from_dict(_status_output(result.visible)))
         hidden = result.hidden
         if hidden is not None and show_hidden:
-            cell.outputs += [nbformat.from_dict(o) for o in hidden.outputs]
+            cell.outputs += [nbformat.from_dict(inert(o)) for o in hidden.outputs]
         if hidden is not None and hidden.status not in ("ok", "skipped", "error" if show_hidden else ""):
             cell.outputs.append(nbformat.from_dict(_status_output(hidden) if show_hidden else _hidden_output(hidden)))
     if notes:

@@ -1,6 +1,6 @@
 """Runs as root in fresh mount, network and PID namespaces, then becomes the student's kernel.
 
-`jaxcourse.grading.kernel` starts `unshare --mount --net --pid --fork --mount-proc python -m
+`jaxcourse.grading.kernel` starts `unshare --mount --net --pid --ipc --uts --fork ... python -m
 jaxcourse.grading.jail SPEC` where SPEC is a JSON file it wrote. This program (trusted, before any student
 code exists) builds a new root on an empty tmpfs that holds only what a kernel needs, read-only
 (the system's /usr, /lib, /etc, the Python environment, the course's helper package and data),
@@ -19,6 +19,7 @@ import sys
 from pathlib import Path
 
 MS_RDONLY, MS_NOSUID, MS_NODEV, MS_REMOUNT, MS_BIND, MS_REC = 1, 2, 4, 32, 4096, 16384
+MNT_DETACH = 2
 # Shown read-only in the kernel's root; everything else on the machine is simply not there.
 SYSTEM = ("/usr", "/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32", "/etc", "/sys")
 DEVICES = ("null", "zero", "full", "random", "urandom")
@@ -29,34 +30,41 @@ def _encode(text: str | None) -> bytes | None:
     return text.encode() if text is not None else None
 
 
-def _mount(source: str | None, target: str, fstype: str | None, flags: int, data: str | None = None) -> None:
+def mount(source: str | None, target: str, fstype: str | None, flags: int, data: str | None = None) -> None:
     if _libc.mount(_encode(source), _encode(target), _encode(fstype), ctypes.c_ulong(flags), _encode(data)) != 0:
         errno = ctypes.get_errno()
         raise OSError(errno, f"mount {source} on {target}: {os.strerror(errno)}")
 
 
+def unmount(target: str) -> None:
+    """Detach a mount (lazily: a process still inside keeps it until it ends)."""
+    if _libc.umount2(_encode(target), ctypes.c_int(MNT_DETACH)) != 0:
+        errno = ctypes.get_errno()
+        raise OSError(errno, f"umount {target}: {os.strerror(errno)}")
+
+
 def _bind(fd: int, target: str, *, writable: bool) -> None:
     if not os.path.exists(target):
         os.makedirs(target, exist_ok=True)
-    _mount(f"/proc/self/fd/{fd}", target, None, MS_BIND | MS_REC)
+    mount(f"/proc/self/fd/{fd}", target, None, MS_BIND | MS_REC)
     if not writable:
-        _mount(None, target, None, MS_REMOUNT | MS_BIND | MS_RDONLY | MS_NOSUID | MS_NODEV)
+        mount(None, target, None, MS_REMOUNT | MS_BIND | MS_RDONLY | MS_NOSUID | MS_NODEV)
 
 
 def build(spec: dict) -> None:
     """A new root on an empty tmpfs holding only what the kernel needs, then chroot into it."""
-    if spec.get("cgroup_procs"):
-        Path(spec["cgroup_procs"]).write_text(str(os.getpid()))
+    for procs in spec.get("cgroup_procs", []):
+        Path(procs).write_text(str(os.getpid()))
     root = spec["root"]
     items = [{"source": p, "target": p} for p in SYSTEM if os.path.isdir(p)] + spec["show"]
     items += [{"source": f"/dev/{name}", "target": f"/dev/{name}", "writable": True, "file": True}
               for name in DEVICES if os.path.exists(f"/dev/{name}")]
     # Open everything first: a bind from the fd works whatever gets mounted over its path later.
     shown = [(os.open(item["source"], os.O_PATH), item) for item in items]
-    _mount("tmpfs", root, "tmpfs", MS_NOSUID | MS_NODEV, "size=16m,mode=755")
+    mount("tmpfs", root, "tmpfs", MS_NOSUID | MS_NODEV, "size=16m,mode=755")
     for scratch in ("/tmp", "/dev/shm", "/var/tmp"):
         os.makedirs(root + scratch, exist_ok=True)
-        _mount("tmpfs", root + scratch, "tmpfs", MS_NOSUID | MS_NODEV, f"size={spec['scratch_bytes']},mode=1777")
+        mount("tmpfs", root + scratch, "tmpfs", MS_NOSUID | MS_NODEV, f"size={spec['scratch_bytes']},mode=1777")
     for fd, item in sorted(shown, key=lambda pair: pair[1]["target"].count("/")):
         target = root + item["target"]
         if item.get("file"):
@@ -65,7 +73,7 @@ def build(spec: dict) -> None:
         _bind(fd, target, writable=item.get("writable", False))
         os.close(fd)
     os.makedirs(root + "/proc", exist_ok=True)
-    _mount("proc", root + "/proc", "proc", MS_NOSUID | MS_NODEV)
+    mount("proc", root + "/proc", "proc", MS_NOSUID | MS_NODEV)
     os.chroot(root)
     os.chdir("/")
 

@@ -10,68 +10,113 @@ from __future__ import annotations
 import json
 import os
 import secrets
+import shutil
 import signal
 import subprocess
 import sys
 import time
 import uuid
+from dataclasses import dataclass
 from pathlib import Path
 
-from jaxcourse.grading import guard
-from jaxcourse.grading.sandbox import INSIDE, NOBODY, MemoryCgroup, Sandbox, kernel_env, package_dirs
+from jaxcourse.grading import guard, jail
+from jaxcourse.grading.sandbox import (
+    CACHE_INSIDE,
+    INSIDE,
+    NOBODY,
+    UNSHARE,
+    Cgroups,
+    Sandbox,
+    copy_matplotlib_cache,
+    kernel_env,
+    package_dirs,
+)
 from jaxcourse.grading.steps import Outcome
 
 
-class Kernel:
-    """One ipykernel process, sandboxed, spoken to over Unix sockets."""
+@dataclass
+class OutputBudget:
+    """Characters of output still to keep for one notebook, shared by its kernels (restarts too)."""
 
-    def __init__(self, sandbox: Sandbox, workdir: Path):
+    remaining: int
+
+
+class Kernel:
+    """One ipykernel process, sandboxed, spoken to over Unix sockets.
+
+    `parent` is a private folder of the grader's (root-owned, mode 700). Each kernel gets a fresh
+    working folder inside it, written by the grader before student code can touch it, on a
+    size-capped tmpfs where the machine allows, and removed with the kernel: a restarted kernel
+    never reuses what an earlier one could write (a planted symlink, a forged kernel.json).
+    """
+
+    def __init__(self, sandbox: Sandbox, parent: Path, budget: OutputBudget | None = None):
         self.sandbox = sandbox
-        self.workdir = workdir
+        self.parent = parent
+        self.workdir = parent / f"w-{uuid.uuid4().hex[:8]}"
         self.secret = secrets.token_hex(16)
         self.process: subprocess.Popen | None = None
         self.client = None
-        self.cgroup: MemoryCgroup | None = None
+        self.cgroup: Cgroups | None = None
+        self.mounted = False
+        self.budget = budget or OutputBudget(sandbox.limits.notebook_output_chars)
 
     def _connection(self, where: str) -> dict:
         return {"transport": "ipc", "ip": f"{where}/kernel", "key": self.key, "signature_scheme": "hmac-sha256",
                 "shell_port": 1, "iopub_port": 2, "stdin_port": 3, "control_port": 4, "hb_port": 5,
                 "kernel_name": "python3"}
 
+    def _make_workdir(self) -> None:
+        self.workdir.mkdir(mode=0o700)
+        if self.sandbox.isolate:
+            jail.mount("tmpfs", str(self.workdir), "tmpfs", jail.MS_NOSUID | jail.MS_NODEV,
+                       f"size={self.sandbox.limits.disk_bytes},mode=700")
+            self.mounted = True
+        copy_matplotlib_cache(self.workdir)
+
+    def _hand_over(self) -> None:
+        """Give the fresh working folder to `nobody`; nothing in it is a link (the grader made it all)."""
+        for folder, dirs, files in os.walk(self.workdir):
+            for name in [*dirs, *files]:
+                os.chown(os.path.join(folder, name), NOBODY, NOBODY, follow_symlinks=False)
+        os.chown(self.workdir, NOBODY, NOBODY, follow_symlinks=False)
+
     def start(self) -> None:
         from jupyter_client import BlockingKernelClient
 
         self.key = secrets.token_hex(16)
         inside = INSIDE if self.sandbox.isolate else str(self.workdir)
-        for leftover in self.workdir.glob("kernel-*"):
-            leftover.unlink()
+        self._make_workdir()
         (self.workdir / "kernel.json").write_text(json.dumps(self._connection(inside)))
         argv = [sys.executable, "-m", "ipykernel_launcher", "-f", f"{inside}/kernel.json",
                 "--HistoryManager.enabled=False", "--IPKernelApp.quiet=True"]
         env = kernel_env(self.sandbox, inside)
-        self.cgroup = MemoryCgroup(self.sandbox.limits.memory_bytes) if os.geteuid() == 0 else None
+        limits = self.sandbox.limits
+        self.cgroup = Cgroups(limits.memory_bytes, limits.max_pids) if os.geteuid() == 0 else None
         if self.sandbox.isolate:
-            os.chown(self.workdir, NOBODY, NOBODY)
-            for path in self.workdir.rglob("*"):
-                os.chown(path, NOBODY, NOBODY)
+            self._hand_over()
             spec = self._jail_spec(argv, env)
-            spec_path = self.workdir.parent / f"jail-{uuid.uuid4().hex[:8]}.json"
+            spec_path = self.parent / f"jail-{uuid.uuid4().hex[:8]}.json"
             spec_path.write_text(json.dumps(spec))
-            command = ["unshare", "--mount", "--net", "--pid", "--fork", "--mount-proc", "--kill-child",
-                       sys.executable, "-m", "jaxcourse.grading.jail", str(spec_path)]
+            command = [*UNSHARE, "--kill-child", sys.executable, "-m", "jaxcourse.grading.jail", str(spec_path)]
             self.process = subprocess.Popen(command, stdin=subprocess.DEVNULL, stdout=self._log(),
-                                            stderr=subprocess.STDOUT, start_new_session=True, env=env)
+                                            stderr=subprocess.STDOUT, start_new_session=True,
+                                            env={"PATH": env["PATH"], "LANG": "C.UTF-8"})
         else:
-            procs = self.cgroup.procs if self.cgroup else None
+            procs = self.cgroup.procs if self.cgroup else []
 
             def join_cgroup():
-                if procs is not None:
-                    procs.write_text(str(os.getpid()))
+                for path in procs:
+                    Path(path).write_text(str(os.getpid()))
 
             self.process = subprocess.Popen(argv, cwd=self.workdir, env=env, stdin=subprocess.DEVNULL,
                                             stdout=self._log(), stderr=subprocess.STDOUT,
                                             start_new_session=True, preexec_fn=join_cgroup)
-        client = BlockingKernelClient()
+        import zmq
+
+        context = zmq.Context()
+        context.setsockopt(zmq.MAXMSGSIZE, limits.message_bytes)
+        client = BlockingKernelClient(context=context)
         client.load_connection_info(self._connection(str(self.workdir)))
         client.start_channels()
         self.client = client
@@ -93,7 +138,7 @@ class Kernel:
 
     def _log(self):
         # The kernel's own stderr stays with the grader (student code's goes to its outputs).
-        self.log_path = self.workdir.parent / f"kernel-{uuid.uuid4().hex[:8]}.log"
+        self.log_path = self.parent / f"kernel-{uuid.uuid4().hex[:8]}.log"
         return open(self.log_path, "wb")
 
     def log_tail(self, chars: int = 1500) -> str:
@@ -108,16 +153,16 @@ class Kernel:
         if self.sandbox.cache:
             Path(self.sandbox.cache).mkdir(parents=True, exist_ok=True)
             if self.sandbox.cache_writable:
-                os.chown(self.sandbox.cache, NOBODY, NOBODY)
-            show.append({"source": self.sandbox.cache, "target": self.sandbox.cache,
+                os.chown(self.sandbox.cache, NOBODY, NOBODY, follow_symlinks=False)
+            show.append({"source": self.sandbox.cache, "target": CACHE_INSIDE,
                          "writable": self.sandbox.cache_writable})
-        root = self.workdir.parent / "root"
-        root.mkdir(exist_ok=True)
+        root = self.parent / f"root-{uuid.uuid4().hex[:8]}"
+        root.mkdir()
         return {
             "root": str(root), "show": show, "cwd": INSIDE, "argv": argv, "env": env,
-            "uid": NOBODY, "gid": NOBODY, "scratch_bytes": 2**30,
-            "cgroup_procs": str(self.cgroup.procs) if self.cgroup and self.cgroup.procs else None,
-            "rlimits": {"RLIMIT_FSIZE": 2**30, "RLIMIT_NOFILE": 4096},
+            "uid": NOBODY, "gid": NOBODY, "scratch_bytes": self.sandbox.limits.disk_bytes,
+            "cgroup_procs": self.cgroup.procs if self.cgroup else [],
+            "rlimits": {"RLIMIT_FSIZE": self.sandbox.limits.disk_bytes, "RLIMIT_NOFILE": 4096},
         }
 
     def alive(self) -> bool:
@@ -128,33 +173,52 @@ class Kernel:
         self.client.control_channel.send(message)
 
     def kill(self) -> None:
+        """Stop the kernel and every process it started, and remove its working folder."""
         if self.client is not None:
             self.client.stop_channels()
+            self.client.context.destroy(linger=0)
             self.client = None
         if self.process is not None and self.process.poll() is None:
             try:
                 os.killpg(self.process.pid, signal.SIGKILL)
             except ProcessLookupError:
                 pass
+        if self.cgroup is not None:
+            self.cgroup.kill_all()  # what escaped the process group: setsid, double forks
+        if self.process is not None:
             self.process.wait()
         if self.cgroup is not None:
             self.cgroup.remove()
+        if self.mounted:
+            jail.unmount(str(self.workdir))
+            self.mounted = False
+        shutil.rmtree(self.workdir, ignore_errors=True)
 
     def execute(self, code: str, *, timeout: float, store_history: bool = True,
                 receipt_expr: str | None = None) -> tuple[Outcome, str | None]:
-        """Run `code`; return its outcome and, if asked, the value of `receipt_expr` afterwards."""
+        """Run `code`; return its outcome and, if asked, the value of `receipt_expr` afterwards.
+
+        Output is kept up to the cell's share and what is left of the notebook's (`budget`);
+        one message over `Limits.message_bytes` is dropped by ZeroMQ before it is read.
+        """
+        import queue
+
+        import nbformat
+
         limits = self.sandbox.limits
         expressions = {"receipt": receipt_expr} if receipt_expr else {}
         start = time.monotonic()
         msg_id = self.client.execute(code, store_history=store_history, allow_stdin=False,
                                      stop_on_error=False, user_expressions=expressions)
+        room = max(0, min(limits.output_chars, self.budget.remaining))
         outputs: list = []
-        kept = 0
-        dropped = 0
+        kept = dropped = 0
         error = ""
         idle = False
+        reply = None
+        saw_idle = dropped_whole = False
+        quiet_since = None
         interrupted_at = None
-        status = "ok"
         while not idle:
             if not self.alive():
                 return Outcome("died", outputs, "the kernel died", time.monotonic() - start), None
@@ -167,36 +231,50 @@ class Kernel:
                                 "interrupt: the kernel was stopped", time.monotonic() - start), None)
             try:
                 message = self.client.get_iopub_msg(timeout=0.2)
-            except Exception:  # queue.Empty
+            except queue.Empty:
+                # An oversized message drops iopub's connection, and the idle status with it: the
+                # shell's reply then says the cell is done.
+                reply = reply or self._reply(msg_id, wait=0.0)
+                if reply is not None:
+                    quiet_since = quiet_since or time.monotonic()
+                    idle = time.monotonic() - quiet_since > 1.0
                 continue
+            quiet_since = None
             if message.get("parent_header", {}).get("msg_id") != msg_id:
                 continue
             kind = message["msg_type"]
             if kind == "status":
-                idle = message["content"]["execution_state"] == "idle"
+                idle = saw_idle = message["content"]["execution_state"] == "idle"
                 continue
             if kind not in ("stream", "display_data", "execute_result", "error"):
                 continue
             if kind == "error":
                 content = message["content"]
                 error = f"{content['ename']}: {content['evalue']}"[:2000]
-            import nbformat
-
             output = nbformat.v4.output_from_msg(message)
             size = len(json.dumps(output))
-            if kept + size > limits.output_chars:
+            if kept + size > room:
                 dropped += size
                 continue
             kept += size
             outputs.append(output)
+        self.budget.remaining -= kept
+        if reply is not None and not saw_idle:
+            dropped_whole = True
+            self._reconnect_iopub()
+        if dropped_whole:
+            outputs.append({"output_type": "stream", "name": "stderr",
+                            "text": f"[grader: output over {limits.message_bytes:,} bytes in one message "
+                                    "not kept]\n"})
         if dropped:
             outputs.append({"output_type": "stream", "name": "stderr",
                             "text": f"[grader: {dropped:,} more characters of output not kept]\n"})
-        reply = self._reply(msg_id)
+        reply = reply or self._reply(msg_id)
         seconds = time.monotonic() - start
         if interrupted_at is not None:
             return Outcome("timeout", outputs, f"still running after {timeout:g} s: interrupted", seconds), None
         content = reply.get("content", {}) if reply else {}
+        status = "ok"
         if content.get("status") != "ok":
             status = "error"
             error = error or f"{content.get('ename', 'Error')}: {content.get('evalue', '')}"
@@ -206,18 +284,35 @@ class Kernel:
             value = found.get("data", {}).get("text/plain", "").strip("'\"")
         return Outcome(status, outputs, error, seconds), value
 
-    def _reply(self, msg_id: str) -> dict | None:
-        deadline = time.monotonic() + 10
+    def _reconnect_iopub(self) -> None:
+        """ZeroMQ drops the connection that carried an oversized message: connect again, and wait
+        until messages flow (a kernel_info request's status) so the next cell loses nothing."""
+        self.client.iopub_channel.close()
+        self.client._iopub_channel = None
+        channel = self.client.iopub_channel
+        deadline = time.monotonic() + 5
         while time.monotonic() < deadline:
+            msg_id = self.client.kernel_info()
+            end = time.monotonic() + 0.5
+            while time.monotonic() < end:
+                try:
+                    message = channel.get_msg(timeout=0.1)
+                except Exception:  # queue.Empty
+                    continue
+                if message.get("parent_header", {}).get("msg_id") == msg_id:
+                    return
+
+    def _reply(self, msg_id: str, wait: float = 10.0) -> dict | None:
+        deadline = time.monotonic() + wait
+        while True:
             try:
-                reply = self.client.get_shell_msg(timeout=0.5)
-            except Exception:
-                if not self.alive():
+                reply = self.client.get_shell_msg(timeout=0.05 if wait == 0 else 0.5)
+            except Exception:  # queue.Empty
+                if not self.alive() or time.monotonic() >= deadline:
                     return None
                 continue
             if reply.get("parent_header", {}).get("msg_id") == msg_id:
                 return reply
-        return None
 
     def guard(self, timeout: float) -> tuple[bool, list[str]]:
         """Put back what student code changed; False when the guard could not prove it ran."""

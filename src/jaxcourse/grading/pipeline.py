@@ -96,8 +96,8 @@ def grade(root: Path, assignment: str, submitted: Path, *, course: Path | None =
     with Gradebook(url) as book:
         for student in todo:
             sub = collected[student]
-            gradebook.keep_submitted(course, assignment, sub)
-            record = results[student] = Student(digests[student], notes=list(sub.notes))
+            kept = gradebook.keep_submitted(course, assignment, sub)
+            record = results[student] = Student(digests[student], notes=list(sub.notes) + kept)
             found, notes = submissions.pick_notebooks(sub, list(sources))
             record.notes += notes
             gradebook.fresh_submission(book, assignment, student)

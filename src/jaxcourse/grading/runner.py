@@ -7,7 +7,7 @@ import time
 from pathlib import Path
 
 from jaxcourse.grading import guard
-from jaxcourse.grading.kernel import Kernel, KernelDied
+from jaxcourse.grading.kernel import Kernel, KernelDied, OutputBudget
 from jaxcourse.grading.sandbox import Limits, Sandbox
 from jaxcourse.grading.steps import Outcome, Run, Step, StepResult
 
@@ -19,19 +19,24 @@ def _skipped(step: Step, why: str) -> StepResult:
     return StepResult(step.cell, step.kind, Outcome("skipped", error=why), hidden)
 
 
-def _replay(kernel: Kernel, steps: list[Step], done: list[int], limits: Limits) -> bool:
+def _replay(kernel: Kernel, steps: list[Step], done: list[int], limits: Limits, deadline: float) -> bool:
+    """Run the cells before a restart again, within what is left of the notebook's time."""
     for index in done:
         if steps[index].kind == "test":
             continue
-        outcome, _ = kernel.execute(steps[index].source, timeout=limits.cell_seconds)
+        remaining = deadline - time.monotonic()
+        if remaining <= 0:
+            return False
+        outcome, _ = kernel.execute(steps[index].source, timeout=min(limits.cell_seconds, remaining))
         if outcome.status in ("died", "timeout", "killed"):
             return False
     return True
 
 
-def run_steps(steps: list[Step], sandbox: Sandbox, workdir: Path) -> Run:
+def run_steps(steps: list[Step], sandbox: Sandbox, parent: Path) -> Run:
     """Run `steps` in order in a fresh kernel. A kernel that dies or hangs is restarted and the
-    steps before the culprit replayed, so one broken cell costs only its own task."""
+    steps before the culprit replayed, so one broken cell costs only its own task; the replay
+    counts against the notebook's time limit. `parent` is a private folder of the grader's."""
     limits = sandbox.limits
     start = time.monotonic()
     deadline = start + limits.notebook_seconds
@@ -39,6 +44,7 @@ def run_steps(steps: list[Step], sandbox: Sandbox, workdir: Path) -> Run:
     notes: list[str] = []
     done: list[int] = []
     kernel: Kernel | None = None
+    budget = OutputBudget(limits.notebook_output_chars)
     restarts = 0
     gave_up = ""
 
@@ -61,11 +67,12 @@ def run_steps(steps: list[Step], sandbox: Sandbox, workdir: Path) -> Run:
                 if restarts > MAX_RESTARTS:
                     gave_up = f"the kernel was restarted {MAX_RESTARTS} times; the rest was not run"
                 else:
-                    kernel = Kernel(sandbox, workdir)
+                    kernel = Kernel(sandbox, parent, budget)
                     try:
                         kernel.start()
-                        if not _replay(kernel, steps, done, limits):
-                            raise KernelDied("replaying the earlier cells failed")
+                        if not _replay(kernel, steps, done, limits, deadline):
+                            raise KernelDied("replaying the earlier cells failed or ran out of the "
+                                             f"notebook's time ({limits.notebook_seconds:g} s)")
                     except KernelDied as err:
                         gave_up = f"could not (re)start the kernel: {err}"
                 if gave_up:
@@ -131,6 +138,9 @@ def _run_test_part(kernel: Kernel, code: str, timeout: float, store_history: boo
     nonce = secrets.token_hex(8)
     outcome, value = kernel.execute(f"{code}\n{guard.RECEIPT_NAME} = {nonce!r}", timeout=timeout,
                                     store_history=store_history, receipt_expr=guard.RECEIPT_NAME)
+    for output in outcome.outputs:  # the receipt line is the grader's, not the student's business
+        if output.get("output_type") == "error":
+            output["traceback"] = [line for line in output.get("traceback", []) if guard.RECEIPT_NAME not in line]
     if outcome.status == "ok" and value != nonce:
         outcome.status = "error"
         outcome.error = "the test did not run to its end (the kernel reported success without it)"

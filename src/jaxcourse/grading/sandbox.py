@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import signal
 import subprocess
 import sys
 import time
@@ -21,8 +22,10 @@ from pathlib import Path
 
 NOBODY = 65534
 INSIDE = "/tmp/work"
-CGROUP_V1 = Path("/sys/fs/cgroup/memory")
+CACHE_INSIDE = "/jaxcache"
+CGROUP_V1 = Path("/sys/fs/cgroup")
 CGROUP_V2 = Path("/sys/fs/cgroup")
+UNSHARE = ["unshare", "--mount", "--net", "--pid", "--ipc", "--uts", "--fork", "--mount-proc"]
 
 
 @dataclass(frozen=True)
@@ -30,7 +33,11 @@ class Limits:
     cell_seconds: float = 300.0
     notebook_seconds: float = 1200.0
     memory_bytes: int = 4 * 2**30
-    output_chars: int = 20_000
+    output_chars: int = 20_000  # kept per cell
+    notebook_output_chars: int = 200_000  # kept per notebook, all cells together
+    message_bytes: int = 4 * 2**20  # one output message larger than this is dropped unread
+    disk_bytes: int = 256 * 2**20  # the working folder and each scratch folder (tmpfs)
+    max_pids: int = 512  # processes and threads of one kernel together
     start_seconds: float = 60.0
     interrupt_grace: float = 5.0
 
@@ -42,8 +49,7 @@ def namespaces_available() -> bool:
     """Root, Linux, util-linux `unshare`, and the kernel lets us make the namespaces."""
     if sys.platform != "linux" or os.geteuid() != 0 or shutil.which("unshare") is None:
         return False
-    probe = subprocess.run(["unshare", "--mount", "--net", "--pid", "--fork", "--mount-proc", "true"],
-                           capture_output=True)
+    probe = subprocess.run([*UNSHARE, "true"], capture_output=True)
     return probe.returncode == 0
 
 
@@ -59,51 +65,83 @@ def package_dirs() -> list[Path]:
     return list(dict.fromkeys(found))
 
 
-class MemoryCgroup:
-    """A cgroup (v1 or v2) capping one kernel's memory; absent when cgroups are not writable."""
+class Cgroups:
+    """One kernel's cgroups (v2, or v1's memory and pids hierarchies): they cap its memory and its
+    number of tasks, and know every process it started, however it detached itself (setsid,
+    double fork), so that all of them can be killed. Absent where cgroups are not writable."""
 
-    def __init__(self, limit: int):
-        self.path = None
-        self.procs = None
-        name = f"jaxcourse-{uuid.uuid4().hex[:12]}"
+    def __init__(self, memory_bytes: int, max_pids: int):
+        self.paths: list[Path] = []
+        name = f"jaxcourse-{os.getpid()}-{uuid.uuid4().hex[:12]}"  # the grader's pid: whose it is
+        if (CGROUP_V2 / "cgroup.controllers").is_file():
+            wanted = {"memory.max": memory_bytes, "memory.swap.max": 0, "pids.max": max_pids}
+            self._make(CGROUP_V2 / name, wanted)
+        else:
+            self._make(CGROUP_V1 / "memory" / name, {"memory.limit_in_bytes": memory_bytes})
+            self._make(CGROUP_V1 / "pids" / name, {"pids.max": max_pids})
+
+    def _make(self, path: Path, settings: dict) -> None:
         try:
-            if (CGROUP_V2 / "cgroup.controllers").is_file():
-                path = CGROUP_V2 / name
-                path.mkdir()
-                (path / "memory.max").write_text(str(limit))
-                (path / "memory.swap.max").write_text("0") if (path / "memory.swap.max").exists() else None
-            elif CGROUP_V1.is_dir():
-                path = CGROUP_V1 / name
-                path.mkdir()
-                (path / "memory.limit_in_bytes").write_text(str(limit))
-            else:
-                return
+            path.mkdir()
         except OSError:
             return
-        self.path = path
-        self.procs = path / "cgroup.procs"
-
-    def hit_limit(self) -> bool:
-        if self.path is None:
-            return False
-        for name, test in (("memory.failcnt", lambda t: int(t) > 0),
-                           ("memory.events", lambda t: "oom_kill 0" not in t and "oom_kill" in t)):
+        self.paths.append(path)
+        for key, value in settings.items():
             try:
-                if test((self.path / name).read_text()):
-                    return True
+                (path / key).write_text(str(value))
+            except OSError:
+                pass  # a controller this machine does not enable
+
+    @property
+    def procs(self) -> list[str]:
+        """The files a process writes its pid to, to join every cgroup."""
+        return [str(p / "cgroup.procs") for p in self.paths]
+
+    def members(self) -> set[int]:
+        found = set()
+        for path in self.paths:
+            try:
+                found |= {int(line) for line in (path / "cgroup.procs").read_text().split()}
             except (OSError, ValueError):
                 continue
+        return found
+
+    def kill_all(self, seconds: float = 10.0) -> bool:
+        """SIGKILL every member until none is left; True when the cgroups are empty."""
+        deadline = time.monotonic() + seconds
+        while time.monotonic() < deadline:
+            members = self.members()
+            if not members:
+                return True
+            for pid in members:
+                try:
+                    os.kill(pid, signal.SIGKILL)
+                except ProcessLookupError:
+                    pass
+            time.sleep(0.05)
+        return not self.members()
+
+    def hit_limit(self) -> bool:
+        for path in self.paths:
+            for name, test in (("memory.failcnt", lambda t: int(t) > 0),
+                               ("memory.events", lambda t: "oom_kill 0" not in t and "oom_kill" in t)):
+                try:
+                    if test((path / name).read_text()):
+                        return True
+                except (OSError, ValueError):
+                    continue
         return False
 
     def remove(self) -> None:
-        if self.path is None:
-            return
-        for _ in range(50):
-            try:
-                self.path.rmdir()
-                return
-            except OSError:
-                time.sleep(0.1)
+        for path in self.paths:
+            for _ in range(50):
+                try:
+                    path.rmdir()
+                    break
+                except FileNotFoundError:
+                    break
+                except OSError:
+                    time.sleep(0.1)
 
 
 @dataclass
@@ -136,10 +174,12 @@ def kernel_env(sandbox: Sandbox, home: str) -> dict[str, str]:
         "JUPYTER_RUNTIME_DIR": f"{home}/.runtime",
         "MPLBACKEND": "agg",
     }
-    env.update({k: v for k, v in os.environ.items() if k.startswith(("XLA_", "JAX_")) or k == "JAXCOURSE_MNIST_SOURCE"})
+    passed = {k: v for k, v in os.environ.items() if k.startswith(("XLA_", "JAX_")) or k == "JAXCOURSE_MNIST_SOURCE"}
+    # host paths (a compilation cache in the course's grading/ folder, say) stay on the host
+    env.update({k: v for k, v in passed.items() if "/" not in v or k == "XLA_FLAGS"})
     if sandbox.cache:
         env.update({
-            "JAX_COMPILATION_CACHE_DIR": sandbox.cache,
+            "JAX_COMPILATION_CACHE_DIR": CACHE_INSIDE if sandbox.isolate else sandbox.cache,
             "JAX_PERSISTENT_CACHE_MIN_COMPILE_TIME_SECS": "0",
             "JAX_PERSISTENT_CACHE_MIN_ENTRY_SIZE_BYTES": "0",
         })
@@ -147,7 +187,7 @@ def kernel_env(sandbox: Sandbox, home: str) -> dict[str, str]:
     return env
 
 
-def _copy_matplotlib_cache(workdir: Path) -> None:
+def copy_matplotlib_cache(workdir: Path) -> None:
     # A fresh HOME would rebuild matplotlib's font list (seconds) in every kernel.
     try:
         import matplotlib

@@ -14,7 +14,9 @@ import difflib
 import hashlib
 import json
 import re
+import unicodedata
 import zipfile
+import zlib
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
@@ -24,9 +26,9 @@ from jaxcourse.grading.steps import Step
 
 # Canvas: login_12345_678_name.ipynb; Moodle: Full Name_12345_assignsubmission_file_name.ipynb
 DEFAULT_PATTERN = r"^(?P<student>[^_/\\]+)_(?P<file>.+)$"
-SAFE_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._@+-]{0,99}$")
 IGNORED_PARTS = {"__MACOSX", ".ipynb_checkpoints", ".DS_Store", "__pycache__"}
 MAX_FILE_BYTES = 50 * 2**20
+MAX_STUDENT_BYTES = 100 * 2**20
 BEGIN_HIDDEN, END_HIDDEN = "### BEGIN HIDDEN TESTS", "### END HIDDEN TESTS"
 HIDDEN_NOTE = "### HIDDEN TESTS (run by the grader, not shown)"
 
@@ -48,25 +50,32 @@ class Submission:
         return h.hexdigest()
 
 
-def _entries(path: Path) -> list[tuple[str, bytes | None]]:
-    """(relative posix name, content or None when too big) for every file under `path`."""
-    found = []
+def _entries(path: Path) -> list[tuple[str, bytes | str]]:
+    """(relative posix name, content, or why it was not read) for every file under `path`."""
+    found: list[tuple[str, bytes | str]] = []
+    too_big = f"larger than {MAX_FILE_BYTES // 2**20} MiB, not read"
     if path.is_dir():
         for file in sorted(p for p in path.rglob("*") if p.is_file()):
             size = file.stat().st_size
-            found.append((file.relative_to(path).as_posix(), file.read_bytes() if size <= MAX_FILE_BYTES else None))
+            found.append((file.relative_to(path).as_posix(), file.read_bytes() if size <= MAX_FILE_BYTES else too_big))
         return found
     if zipfile.is_zipfile(path):
         with zipfile.ZipFile(path) as archive:
             for info in archive.infolist():
                 if info.is_dir():
                     continue
-                found.append((info.filename, archive.read(info) if info.file_size <= MAX_FILE_BYTES else None))
+                if info.file_size > MAX_FILE_BYTES:
+                    found.append((info.filename, too_big))
+                    continue
+                try:
+                    found.append((info.filename, archive.read(info)))
+                except (zipfile.BadZipFile, zlib.error, NotImplementedError, RuntimeError, EOFError) as err:
+                    found.append((info.filename, f"damaged in the zip, not read ({type(err).__name__}: {err})"[:200]))
         return found
     raise SubmissionError(f"{path}: not a folder of submissions or a zip file")
 
 
-def _strip_common_folder(entries: list[tuple[str, bytes | None]], regex: re.Pattern) -> list[tuple[str, bytes | None]]:
+def _strip_common_folder(entries: list[tuple[str, bytes | str]], regex: re.Pattern) -> list[tuple[str, bytes | str]]:
     """An LMS zip often wraps everything in one folder: drop it when what is inside is either
     student folders or flat files of at least two different students."""
     while entries:
@@ -82,10 +91,26 @@ def _strip_common_folder(entries: list[tuple[str, bytes | None]], regex: re.Patt
 
 
 def safe_id(raw: str) -> str:
-    if SAFE_ID.match(raw):
-        return raw
-    cleaned = re.sub(r"[^A-Za-z0-9._@+-]", "_", raw).lstrip("._-")[:100]
-    return cleaned or "unknown"
+    """`raw` as a folder name and gradebook id: letters of any script kept (NFC), anything that is
+    not a letter, digit or one of `._@+-` (slashes, spaces, control characters) made `_`, no
+    leading dot, dash or tilde. "" when nothing is left."""
+    text = unicodedata.normalize("NFC", raw)
+    text = "".join(ch if ch.isalnum() or ch in "._@+-" else "_" for ch in text)
+    return text.lstrip("._-~")[:100]
+
+
+def distinct_ids(raws: list[str]) -> dict[str, str]:
+    """{raw id: safe id}, one safe id each: an id already safe keeps itself; one that cleans into
+    an id already taken gets a short hash of its raw form added."""
+    ids: dict[str, str] = {}
+    taken: set[str] = set()
+    for raw in sorted(set(raws), key=lambda r: (safe_id(r) != r, r)):
+        student = safe_id(raw)
+        if not student or student in taken:
+            student = f"{student or 'student'}-{hashlib.sha256(raw.encode()).hexdigest()[:8]}"
+        ids[raw] = student
+        taken.add(student)
+    return ids
 
 
 def collect(path: Path, pattern: str = DEFAULT_PATTERN) -> tuple[dict[str, Submission], list[str]]:
@@ -98,24 +123,31 @@ def collect(path: Path, pattern: str = DEFAULT_PATTERN) -> tuple[dict[str, Submi
             entries.append(("/".join(parts), data))
     if not Path(path).is_dir():
         entries = _strip_common_folder(entries, regex)
-    students: dict[str, Submission] = {}
+    found = []
     orphans = []
     for name, data in entries:
         parts = PurePosixPath(name).parts
         if len(parts) >= 2:
-            raw, file = parts[0], "/".join(parts[1:])
+            found.append((parts[0], "/".join(parts[1:]), data))
+            continue
+        match = regex.match(parts[0])
+        if match:
+            found.append((match.group("student"), match.group("file"), data))
         else:
-            match = regex.match(parts[0])
-            if not match:
-                orphans.append(name)
-                continue
-            raw, file = match.group("student"), match.group("file")
-        student = safe_id(raw)
+            orphans.append(name)
+    ids = distinct_ids([raw for raw, _, _ in found])
+    students: dict[str, Submission] = {}
+    for raw, file, data in found:
+        student = ids[raw]
         submission = students.setdefault(student, Submission(student))
         if student != raw and not any("renamed" in n for n in submission.notes):
-            submission.notes.append(f"student id {raw!r} renamed {student!r} (characters unsafe in a path)")
-        if data is None:
-            submission.notes.append(f"{file}: larger than {MAX_FILE_BYTES // 2**20} MiB, not read")
+            why = "characters unsafe in a path" if student == safe_id(raw) else "another student's id is the same once cleaned"
+            submission.notes.append(f"student id {raw!r} renamed {student!r} ({why})")
+        if isinstance(data, str):
+            submission.notes.append(f"{file}: {data}")
+            continue
+        if sum(map(len, submission.files.values())) + len(data) > MAX_STUDENT_BYTES:
+            submission.notes.append(f"{file}: over {MAX_STUDENT_BYTES // 2**20} MiB for one student in all, not read")
             continue
         submission.files[file] = data
     return students, orphans

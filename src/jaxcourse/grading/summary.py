@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import statistics
+import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -47,6 +48,13 @@ def task_scores(report: Report) -> dict[str, dict[str, float]]:
     return table
 
 
+def printable(text: str) -> str:
+    """`text` on one line: control and format characters (newlines, escapes) written as \\uXXXX,
+    so that a file or student name cannot forge a line of the summary."""
+    return "".join(f"\\u{ord(ch):04x}" if unicodedata.category(ch) in ("Cc", "Cf", "Zl", "Zp") else ch
+                   for ch in str(text))
+
+
 def summarize(report: Report) -> str:
     lines = [f"{report.assignment}: {len(report.students)} students, {len(report.graded)} graded now in "
              f"{report.seconds:.1f} s ({report.workers} workers, isolation: {report.isolation}); "
@@ -70,16 +78,16 @@ def summarize(report: Report) -> str:
         lines.append("  scored zero:")
         for student, record in zeros.items():
             why = record.zero_reason or (record.notes[0] if record.notes else "every test failed")
-            lines.append(f"    {student}: {why}")
+            lines.append(f"    {printable(student)}: {printable(why)}")
     flagged = {s: [n for n in r.notes if n not in r.zero_reason] for s, r in report.students.items()}
     flagged = {s: notes for s, notes in flagged.items() if notes}
     if flagged:
         lines.append("  notes (also in each student's feedback):")
         for student, notes in flagged.items():
             for note in notes:
-                lines.append(f"    {student}: {note}")
+                lines.append(f"    {printable(student)}: {printable(note)}")
     if report.orphans:
-        lines.append(f"  files with no student id (pattern did not match): {', '.join(report.orphans[:10])}")
+        lines.append(f"  files with no student id (pattern did not match): {', '.join(printable(o) for o in report.orphans[:10])}")
     lines.append(f"  grades: {report.course / 'grades.csv'}")
     lines.append(f"  feedback: {report.course / 'feedback'}/<student>/{report.assignment}/")
     return "\n".join(lines)

@@ -26,9 +26,7 @@ def _run_job_here(job: Job) -> dict:
     parent = Path(tempfile.mkdtemp(prefix="jc-"))
     try:
         os.chmod(parent, 0o700)
-        workdir = parent / "w"
-        workdir.mkdir()
-        run = runner.run_steps(job.steps, job.box, workdir)
+        run = runner.run_steps(job.steps, job.box, parent)
     finally:
         shutil.rmtree(parent, ignore_errors=True)
     return run.to_dict()
