@@ -19,6 +19,16 @@ class Student:
     notes: list = field(default_factory=list)
     zero_reason: str = ""
     seconds: float = 0.0
+    name: str = ""
+    email: str = ""
+    roster: str = ""  # "on" the roster, "off" it (flagged), "" when no roster was given
+    submitted_at: str = ""
+    late_days: int = 0
+    penalty: float = 0.0  # points the late policy takes off `score`
+    file_id: str = ""  # Canvas's attachment id of the submission, for feedback sent back
+
+
+NOT_ON_ROSTER = "submitted, but not on the roster"
 
 
 @dataclass
@@ -33,6 +43,7 @@ class Report:
     workers: int
     seconds: float
     course: Path
+    policy: str = ""  # the late policy in words, "" for none
 
     def summary(self) -> str:
         return summarize(self)
@@ -45,6 +56,11 @@ def task_scores(report: Report) -> dict[str, dict[str, float]]:
         for student, record in report.students.items():
             table.setdefault(task.grade_id, {})[student] = sum(record.cells.get(c, 0.0) for c in task.tests)
     return table
+
+
+def label(student: str, record: Student) -> str:
+    """`12345 (Jane Doe)`: the id is what the LMS knows, the name what people read."""
+    return f"{student} ({record.name})" if record.name and record.name != student else student
 
 
 def summarize(report: Report) -> str:
@@ -70,14 +86,23 @@ def summarize(report: Report) -> str:
         lines.append("  scored zero:")
         for student, record in zeros.items():
             why = record.zero_reason or (record.notes[0] if record.notes else "every test failed")
-            lines.append(f"    {student}: {why}")
+            lines.append(f"    {label(student, record)}: {why}")
+    if report.policy:
+        lines.append(f"  late policy: {report.policy}")
+    late = {s: r for s, r in report.students.items() if r.late_days}
+    for student, record in late.items():
+        lines.append(f"    late: {label(student, record)}: {record.late_days} day(s) (submitted "
+                     f"{record.submitted_at or 'unknown'}), -{record.penalty:g} points")
+    strangers = [label(s, r) for s, r in report.students.items() if r.roster == "off"]
+    if strangers:
+        lines.append(f"  not on the roster (graded, kept, not exported to the LMS): {', '.join(strangers)}")
     flagged = {s: [n for n in r.notes if n not in r.zero_reason] for s, r in report.students.items()}
     flagged = {s: notes for s, notes in flagged.items() if notes}
     if flagged:
         lines.append("  notes (also in each student's feedback):")
         for student, notes in flagged.items():
             for note in notes:
-                lines.append(f"    {student}: {note}")
+                lines.append(f"    {label(student, report.students[student])}: {note}")
     if report.orphans:
         lines.append(f"  files with no student id (pattern did not match): {', '.join(report.orphans[:10])}")
     lines.append(f"  grades: {report.course / 'grades.csv'}")
