@@ -18,7 +18,14 @@ import uuid
 from pathlib import Path
 
 from jaxcourse.grading import guard
-from jaxcourse.grading.sandbox import INSIDE, NOBODY, MemoryCgroup, Sandbox, kernel_env, package_dirs
+from jaxcourse.grading.sandbox import (
+    INSIDE,
+    NOBODY,
+    MemoryCgroup,
+    Sandbox,
+    kernel_env,
+    package_dirs,
+)
 from jaxcourse.grading.steps import Outcome
 
 
