@@ -165,7 +165,7 @@ def grade(root: Path, assignment: str, submitted: Path, *, course: Path | None =
     feedback_for = [s for s in todo if results[s].zero_reason != NOT_SUBMITTED]
     if feedback and feedback_for:
         gradebook.feedback(course, assignment, feedback_for, len(collected))
-    if todo or not (course / "grades.csv").is_file():
+    if todo or roster is not None or not (course / "grades.csv").is_file():  # a roster brings names
         release.nbgrader(["export", "--to", "grades.csv"], course)
     students = {s: Student(**state["students"][s]) for s in present if s in state["students"]}
     return Report(assignment, max_score, assignments.tasks(root, assignment), students, todo, orphans,
