@@ -5,9 +5,12 @@ BIN    := $(CURDIR)/$(VENV)/bin
 STAMP  := $(VENV)/.installed
 export PATH := $(BIN):$(PATH)
 
-.PHONY: install browser lab test notebooks book release check-release validate audit grade report badges normalize bench lint clean
+.PHONY: help install browser lab test notebooks book release check-release validate audit grade export report badges normalize bench lint clean
 
-install: $(STAMP)
+help:                       ## list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/^([a-z-]+):.*## (.*)$$/\1\t\2/' | expand -t 16
+
+install: $(STAMP)           ## create .venv and install the course into it
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -55,6 +58,11 @@ grade: install              ## grade submissions: make grade ASSIGNMENT=01_xor S
 	  "SUBMISSIONS=<folder or LMS zip> [GRADE_ARGS='--workers 4 --student alice']" >&2; exit 2; }
 	$(BIN)/jaxcourse grade $(ASSIGNMENT) $(SUBMISSIONS) $(GRADE_ARGS)
 
+export: install             ## grades for the LMS: make export ASSIGNMENT=01_xor FORMAT=canvas|moodle|csv|feedback-zip
+	@test -n "$(ASSIGNMENT)" -a -n "$(FORMAT)" || { echo "usage: make export ASSIGNMENT=01_xor" \
+	  "FORMAT=canvas|moodle|csv|feedback-zip [EXPORT_ARGS='--roster roster.csv -o out.csv']" >&2; exit 2; }
+	$(BIN)/jaxcourse export $(ASSIGNMENT) --format $(FORMAT) $(EXPORT_ARGS)
+
 report: install             ## HTML analytics of the last grading run: make report ASSIGNMENT=01_xor
 	@test -n "$(ASSIGNMENT)" || { echo "usage: make report ASSIGNMENT=01_xor" >&2; exit 2; }
 	$(BIN)/jaxcourse report $(ASSIGNMENT)
@@ -72,8 +80,8 @@ bench: install              ## print benchmark tables (not tests)
 	$(BIN)/jaxcourse bench mnist
 	$(BIN)/jaxcourse bench grading
 
-lint: install
+lint: install               ## ruff over the package, the tests and the notebooks
 	$(BIN)/ruff check src tests chapters solutions
 
-clean:
+clean:                      ## remove build/, grading/ and pytest's cache
 	rm -rf build grading .pytest_cache

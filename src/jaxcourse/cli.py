@@ -206,7 +206,7 @@ def grade(args) -> int:
     """Grade a folder or LMS zip of submissions: grades.csv, feedback, a summary."""
     from jaxcourse import runtime
     from jaxcourse.course import assignments
-    from jaxcourse.grading import pipeline
+    from jaxcourse.grading import lateness, pipeline
     from jaxcourse.grading.sandbox import Limits
 
     root = assignments.course_root()
@@ -215,15 +215,15 @@ def grade(args) -> int:
     env = {}
     if args.cpu_devices:
         env["XLA_FLAGS"] = runtime.xla_flags_with_cpu_devices(args.cpu_devices)
-    try:
-        report = pipeline.grade(root, args.assignment, Path(args.submissions), course=args.course_dir,
-                              workers=args.workers, scheduler=args.scheduler, only=args.student,
-                              force=args.force, limits=limits, pattern=args.pattern, env=env,
-                              cache=not args.no_cache, progress=not args.no_progress,
-                              show_hidden=args.show_hidden)
-    except (assignments.CourseError, ValueError) as err:
-        print(f"error: {err}", file=sys.stderr)
-        return 2
+    policy = None
+    if args.due or args.late_penalty is not None or args.late_cap is not None:
+        policy = lateness.policy(args.due, args.late_penalty, args.late_cap)
+    report = pipeline.grade(root, args.assignment, Path(args.submissions), course=args.course_dir,
+                            workers=args.workers, scheduler=args.scheduler, only=args.student,
+                            force=args.force, limits=limits, pattern=args.pattern, env=env,
+                            cache=not args.no_cache, progress=not args.no_progress,
+                            show_hidden=args.show_hidden, roster=Path(args.roster) if args.roster else None,
+                            policy=policy)
     if not report.graded:
         print(f"nothing changed: {len(report.students)} students already graded "
               "(--force regrades everyone, --student one)")
@@ -239,14 +239,37 @@ def report(args) -> int:
     from jaxcourse.grading import report as grading_report
 
     root = assignments.course_root()
-    try:
-        path = grading_report.write(root, args.assignment, Path(args.course_dir).resolve(),
-                                    Path(args.output) if args.output else None,
-                                    threshold=args.similarity, min_tokens=args.min_tokens)
-    except assignments.CourseError as err:
-        print(f"error: {err}", file=sys.stderr)
-        return 2
+    path = grading_report.write(root, args.assignment, Path(args.course_dir).resolve(),
+                                Path(args.output) if args.output else None,
+                                threshold=args.similarity, min_tokens=args.min_tokens)
     print(f"report written to {path}")
+    return 0
+
+
+def export(args) -> int:
+    """Grades (Canvas, Moodle, CSV) or feedback pages (a zip) for the LMS, from the last grading run."""
+    from jaxcourse.course import assignments
+    from jaxcourse.grading import lms_export
+
+    root = assignments.course_root()
+    path, lines = lms_export.export(root, args.assignment, Path(args.course_dir).resolve(), args.format,
+                                    Path(args.roster) if args.roster else None,
+                                    Path(args.output) if args.output else None, args.column)
+    for line in lines[1:]:
+        print(f"note: {line}")
+    print(f"{args.format} export of {args.assignment} ({lines[0]}) written to {path}")
+    return 0
+
+
+def forget(args) -> int:
+    """Remove students who came from a mistaken run from one assignment's grading."""
+    from jaxcourse.course import assignments
+    from jaxcourse.grading import gradebook
+
+    root = assignments.course_root()
+    assignments.assignment_folder(root, args.assignment)
+    for line in gradebook.forget(Path(args.course_dir).resolve(), args.assignment, args.students):
+        print(line)
     return 0
 
 
@@ -265,9 +288,29 @@ def audit(args) -> int:
     return 1 if failed else 0
 
 
+class _Defaults(argparse.ArgumentDefaultsHelpFormatter):
+    """Shows an option's default unless it has none (None, False) or its help says it already."""
+
+    def _get_help_string(self, action):
+        if action.default in (None, False, argparse.SUPPRESS) or "default" in (action.help or ""):
+            return action.help
+        return super()._get_help_string(action)
+
+
+class _Commands:
+    """add_parser with the help line as the command's description and defaults shown."""
+
+    def __init__(self, commands):
+        self.commands = commands
+
+    def add_parser(self, name, help):
+        return self.commands.add_parser(name, help=help, description=help[:1].upper() + help[1:] + ".",
+                                        formatter_class=_Defaults)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="jaxcourse", description=__doc__)
-    commands = parser.add_subparsers(dest="command", required=True)
+    commands = _Commands(parser.add_subparsers(dest="command", required=True))
 
     run = commands.add_parser("run-notebooks", help="execute notebooks with papermill into build/")
     run.add_argument("paths", nargs="*", help="notebooks or folders (default: chapters/)")
@@ -289,8 +332,6 @@ def build_parser() -> argparse.ArgumentParser:
     bench_command.add_argument("--quick", action="store_true", help="fewer repeats, for a smoke run")
     bench_command.set_defaults(handler=bench)
 
-    from jaxcourse.grading.submissions import DEFAULT_PATTERN
-
     grade_command = commands.add_parser("grade", help="grade submissions: grades.csv, feedback, summary")
     grade_command.add_argument("assignment", help="assignment name, e.g. 01_xor")
     grade_command.add_argument("submissions", help="folder of <student>/<notebook>.ipynb, or an LMS zip")
@@ -302,8 +343,16 @@ def build_parser() -> argparse.ArgumentParser:
     grade_command.add_argument("--cell-timeout", type=float, default=300, help="seconds per cell")
     grade_command.add_argument("--notebook-timeout", type=float, default=1200, help="seconds per notebook")
     grade_command.add_argument("--memory", type=float, default=4, help="GiB per kernel")
-    grade_command.add_argument("--pattern", default=DEFAULT_PATTERN,
-                               help="regex with (?P<student>) and (?P<file>) for flat LMS file names")
+    grade_command.add_argument("--pattern",
+                               help="regex with (?P<student>) and (?P<file>) for flat file names (default: "
+                                    "Canvas, Moodle and Blackboard names, else <student>_<file>)")
+    grade_command.add_argument("--roster", help="who is enrolled: Canvas gradebook export, Moodle grading "
+                                                "worksheet or id,name[,email] CSV (default: the last one given)")
+    grade_command.add_argument("--due", help="due date and time, e.g. 2024-01-31T23:59 (default: the last one "
+                                             "given; none: nothing is late)")
+    grade_command.add_argument("--late-penalty", type=float,
+                               help="percent of the points lost per started day late (default: 0)")
+    grade_command.add_argument("--late-cap", type=float, help="at most this percent lost to lateness (default: 100)")
     grade_command.add_argument("--cpu-devices", type=int, help="simulated CPU devices for each kernel")
     grade_command.add_argument("--no-cache", action="store_true",
                                help="do not share the solution's compiled code (read-only) with kernels")
@@ -319,6 +368,25 @@ def build_parser() -> argparse.ArgumentParser:
     report_command.add_argument("--similarity", type=float, default=0.9, help="similar-answer threshold, 0-1")
     report_command.add_argument("--min-tokens", type=int, default=40, help="shorter answers are not compared")
     report_command.set_defaults(handler=report)
+
+    from jaxcourse.grading.lms_export import FORMATS
+
+    export_command = commands.add_parser("export", help="grades or feedback for the LMS from the last grading run")
+    export_command.add_argument("assignment", help="assignment name, e.g. 01_xor")
+    export_command.add_argument("--format", required=True, choices=FORMATS,
+                                help="canvas or moodle (gradebook import), csv, feedback-zip")
+    export_command.add_argument("--roster", help="roster file (default: the one given to `jaxcourse grade`)")
+    export_command.add_argument("--column", help="Canvas column, e.g. 'XOR (1234)' (default: the roster's "
+                                                 "column named like the assignment)")
+    export_command.add_argument("-o", "--output", help="where it goes (default: grading/export-NAME-FORMAT.csv|zip)")
+    export_command.add_argument("--course-dir", default="grading", help="the folder `jaxcourse grade` kept")
+    export_command.set_defaults(handler=export)
+
+    forget_command = commands.add_parser("forget", help="remove students of a mistaken run from an assignment")
+    forget_command.add_argument("assignment", help="assignment name, e.g. 01_xor")
+    forget_command.add_argument("students", nargs="+", help="student ids")
+    forget_command.add_argument("--course-dir", default="grading", help="the folder `jaxcourse grade` kept")
+    forget_command.set_defaults(handler=forget)
 
     audit_command = commands.add_parser("audit", help="mutation analysis: do hidden tests catch plausible mistakes?")
     audit_command.add_argument("assignments", nargs="*", help="assignment names (default: all)")
@@ -351,8 +419,16 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    """User errors (bad input, a missing file, no course here) end as one line and exit 2."""
+    from jaxcourse.course.assignments import CourseError
+
     args = build_parser().parse_args(argv)
-    return args.handler(args)
+    try:
+        return args.handler(args)
+    except (CourseError, ValueError, OSError) as err:
+        message = " ".join(str(err).split()) or err.__class__.__name__
+        print(f"error: {message}", file=sys.stderr)
+        return 2
 
 
 if __name__ == "__main__":

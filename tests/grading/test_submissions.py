@@ -2,6 +2,7 @@
 
 import json
 import zipfile
+from datetime import datetime
 from pathlib import Path
 
 import nbformat
@@ -41,9 +42,74 @@ def test_lms_zip_with_a_wrapping_folder_and_unsafe_ids(tmp_path):
         zipped.writestr("Assignment 1/../../evil_1_x.ipynb", "{}")
         zipped.writestr("__MACOSX/._ada_111_222_01_xor.ipynb", "junk")
     found, _ = submissions.collect(archive)
-    assert {"ada", "bob"} <= set(found)
-    assert found["ada"].files == {"111_222_01_xor.ipynb": b"{}"}
+    assert {"111", "333"} <= set(found), "Canvas names: the student id is the Canvas user id"
+    assert found["111"].files == {"01_xor.ipynb": b"{}"}
+    assert found["111"].name == "ada" and found["111"].file_id == "222"
     assert all(".." not in student and "/" not in student for student in found)
+
+
+def _zip(path, names, when=(2024, 1, 31, 20, 0, 0)):
+    with zipfile.ZipFile(path, "w") as zipped:
+        for name in names:
+            zipped.writestr(zipfile.ZipInfo(name, when), "{}")
+    return path
+
+
+def test_canvas_names_same_name_two_ids_and_the_late_marker(tmp_path):
+    archive = _zip(tmp_path / "submissions.zip", ["doejane_1001_9001_01_xor.ipynb", "doejane_1002_9002_01_xor-1.ipynb",
+                                                  "latebob_LATE_1003_9003_01_xor.ipynb", "doejane_1001_9004_notes.txt"])
+    found, orphans = submissions.collect(archive)
+    assert sorted(found) == ["1001", "1002", "1003"] and orphans == []
+    assert found["1001"].files.keys() == {"01_xor.ipynb", "notes.txt"}
+    assert found["1002"].files.keys() == {"01_xor-1.ipynb"}
+    assert [found[s].late_marker for s in sorted(found)] == [False, False, True]
+    assert found["1003"].name == "latebob"
+    assert found["1003"].submitted_at == datetime(2024, 1, 31, 20, 0), "the file's time in the zip"
+
+
+def test_moodle_names_flat_and_in_folders(tmp_path):
+    archive = _zip(tmp_path / "moodle.zip", [
+        "Jane Doe_1001_assignsubmission_file/01_xor.ipynb",  # Moodle 4.1+
+        "Jane Doe_1002_assignsubmission_file_/01_xor.ipynb",  # Moodle 3.1 to 4.0
+        "Bob Late_1003_assignsubmission_file_01_xor.ipynb",  # flat
+        "Bob Late_1003_assignsubmission_onlinetext_onlinetext.html",
+    ])
+    found, orphans = submissions.collect(archive)
+    assert sorted(found) == ["1001", "1002", "1003"] and orphans == []
+    assert all("01_xor.ipynb" in found[s].files for s in found)
+    assert found["1002"].name == "Jane Doe"
+
+
+def test_blackboard_names_carry_the_attempt_time(tmp_path):
+    archive = _zip(tmp_path / "bb.zip", ["Homework 1_jdoe_attempt_2024-02-01-09-30-00_01_xor.ipynb",
+                                         "Homework 1_jdoe_attempt_2024-02-01-09-30-00.txt"])
+    found, _ = submissions.collect(archive)
+    assert list(found) == ["jdoe"]
+    assert found["jdoe"].submitted_at == datetime(2024, 2, 1, 9, 30)
+    assert "01_xor.ipynb" in found["jdoe"].files
+
+
+def test_a_custom_pattern_replaces_the_lms_layouts(tmp_path):
+    archive = _zip(tmp_path / "x.zip", ["doejane_1001_9001_01_xor.ipynb"])
+    found, _ = submissions.collect(archive, r"^(?P<student>[a-z]+)_(?P<file>.+)$")
+    assert list(found) == ["doejane"]
+
+
+@pytest.mark.parametrize("pattern, problem", [
+    ("(", "not a valid regex"),
+    (r"^(?P<file>.+)$", "(?P<student>"),
+    (r"^(?P<student>[^_]+)_.+$", "(?P<file>"),
+])
+def test_bad_patterns_are_errors(tmp_path, pattern, problem):
+    archive = _zip(tmp_path / "x.zip", ["ada_01_xor.ipynb"])
+    with pytest.raises(submissions.SubmissionError) as error:
+        submissions.collect(archive, pattern)
+    assert problem in str(error.value)
+
+
+def test_a_missing_path_does_not_exist(tmp_path):
+    with pytest.raises(submissions.SubmissionError, match="does not exist"):
+        submissions.collect(tmp_path / "nope.zip")
 
 
 def test_one_student_folder_is_not_mistaken_for_a_wrapper(tmp_path):

@@ -63,6 +63,53 @@ def save_state(course: Path, assignment: str, state: dict) -> None:
     path.write_text(json.dumps(state, indent=1, sort_keys=True))
 
 
+def keep_roster(course: Path, assignment: str, roster: Path) -> None:
+    """Keep a copy of the roster given to `grade`, for later runs and `jaxcourse export`."""
+    (course / STATE / f"roster-{assignment}.csv").write_bytes(Path(roster).read_bytes())
+
+
+def kept_roster(course: Path, assignment: str):
+    from jaxcourse.grading import roster
+
+    path = course / STATE / f"roster-{assignment}.csv"
+    return roster.read(path) if path.is_file() else None
+
+
+def forget(course: Path, assignment: str, students: list[str]) -> list[str]:
+    """Remove students (from a mistaken run) from the state, the gradebook and the course
+    folders of one assignment; return what was done, one line each."""
+    from nbgrader.api import Gradebook, MissingEntry
+
+    state = load_state(course, assignment)
+    known = set(state["students"]) | set(state.get("present", []))
+    missing = [s for s in students if s not in known]
+    if missing:
+        raise CourseError(f"no student {', '.join(missing)} in the grading of {assignment} in {course}")
+    done = []
+    with Gradebook(f"sqlite:///{course / 'gradebook.db'}") as book:
+        for student in students:
+            state["students"].pop(student, None)
+            state["present"] = [s for s in state.get("present", []) if s != student]
+            try:
+                book.remove_submission(assignment, student)
+            except MissingEntry:
+                pass
+            try:
+                if not book.find_student(student).submissions:
+                    book.remove_student(student)
+            except MissingEntry:
+                pass
+            for kind in ("submitted", "autograded", "feedback"):
+                shutil.rmtree(course / kind / student / assignment, ignore_errors=True)
+                folder = course / kind / student
+                if folder.is_dir() and not any(folder.iterdir()):
+                    folder.rmdir()
+            done.append(f"forgot {student}: grades, gradebook entry, submitted and graded files of {assignment}")
+    save_state(course, assignment, state)
+    release.nbgrader(["export", "--to", "grades.csv"], course)
+    return done
+
+
 def _safe_relative(name: str) -> Path | None:
     parts = [p for p in PurePosixPath(name).parts if p not in ("", ".", "..", "/")]
     return Path(*[submissions.safe_id(p) or "_" for p in parts]) if parts else None

@@ -22,10 +22,11 @@ import nbformat
 
 from jaxcourse.course import assignments, release
 from jaxcourse.course.assignments import CourseError
-from jaxcourse.grading import gradebook, submissions
+from jaxcourse.grading import gradebook, lateness, submissions
+from jaxcourse.grading import roster as rosters
 from jaxcourse.grading.sandbox import Limits, Sandbox
 from jaxcourse.grading.steps import Run
-from jaxcourse.grading.summary import NOT_SUBMITTED, Report, Student
+from jaxcourse.grading.summary import NOT_ON_ROSTER, NOT_SUBMITTED, Report, Student
 from jaxcourse.grading.workers import Job, run_all, run_job
 
 PIPELINE = "1"
@@ -59,9 +60,12 @@ def _warm_cache(course: Path, assignment: str, sources: dict, box: Sandbox, sour
 
 def grade(root: Path, assignment: str, submitted: Path, *, course: Path | None = None, workers: int | None = None,
           scheduler: str | None = None, only: list[str] | None = None, force: bool = False,
-          limits: Limits | None = None, pattern: str = submissions.DEFAULT_PATTERN,
+          limits: Limits | None = None, pattern: str | None = None,
           env: dict | None = None, isolate: bool | None = None, cache: bool = True,
-          progress: bool = True, feedback: bool = True, show_hidden: bool = False) -> Report:
+          progress: bool = True, feedback: bool = True, show_hidden: bool = False,
+          roster: Path | None = None, policy: lateness.Policy | None = None) -> Report:
+    """`roster`: who is enrolled (kept for later runs and `jaxcourse export`); `policy`: the late
+    policy (kept too). Without them, the ones given to the last run are used."""
     from nbgrader.api import Gradebook
     from sqlalchemy.exc import SAWarning
 
@@ -71,15 +75,30 @@ def grade(root: Path, assignment: str, submitted: Path, *, course: Path | None =
     course = Path(course or root / "grading").resolve()
     limits = limits or Limits()
     env = dict(env or {})
+    if workers is not None and workers < 1:
+        raise CourseError(f"--workers {workers}: needs at least 1")
     workers = workers or os.cpu_count() or 1
-    source_hash = gradebook.prepare(root, assignment, course)
-    source_folder = course / "source" / assignment
-    sources = {p.name: nbformat.read(p, as_version=4) for p in sorted(source_folder.glob("*.ipynb"))}
+    assignments.assignment_folder(root, assignment)  # an unknown name fails here, listing the known
+    enrolled = rosters.read(roster) if roster else None
+    # Read everything before touching the course: bad input leaves the last run as it was.
     collected, orphans = submissions.collect(Path(submitted), pattern)
+    if not any(name.endswith(".ipynb") for sub in collected.values() for name in sub.files):
+        raise CourseError(f"{submitted}: no notebook in it ({len(collected)} students, {len(orphans)} other "
+                          "files): nothing graded, the last run's results are kept")
     unknown = sorted(set(only or []) - set(collected))
     if unknown:
         raise CourseError(f"no submission from {', '.join(unknown)} in {submitted}")
+    source_hash = gradebook.prepare(root, assignment, course)
+    source_folder = course / "source" / assignment
+    sources = {p.name: nbformat.read(p, as_version=4) for p in sorted(source_folder.glob("*.ipynb"))}
     state = gradebook.load_state(course, assignment)
+    if enrolled is not None:
+        gradebook.keep_roster(course, assignment, Path(roster))
+    else:
+        enrolled = gradebook.kept_roster(course, assignment)
+    if policy is not None:
+        state["policy"] = policy.to_dict()
+    policy = lateness.Policy(**state.get("policy", {}))
     settings = _settings_digest(source_hash, limits, {**env, "show_hidden": str(show_hidden)})
     digests = {s: hashlib.sha256((settings + sub.digest()).encode()).hexdigest() for s, sub in collected.items()}
     if only:
@@ -139,15 +158,54 @@ def grade(root: Path, assignment: str, submitted: Path, *, course: Path | None =
         for student, record in results.items():
             record.score = sum(record.cells.values())
             state["students"][student] = asdict(record)
+        present = _enrol(book, state, collected, enrolled, policy, max_score)
     state["source"] = source_hash
+    state["present"] = present
     gradebook.save_state(course, assignment, state)
     feedback_for = [s for s in todo if results[s].zero_reason != NOT_SUBMITTED]
     if feedback and feedback_for:
         gradebook.feedback(course, assignment, feedback_for, len(collected))
-    if todo or not (course / "grades.csv").is_file():
+    if todo or roster is not None or not (course / "grades.csv").is_file():  # a roster brings names
         release.nbgrader(["export", "--to", "grades.csv"], course)
-    students = {s: Student(**state["students"][s]) for s in sorted(collected) if s in state["students"]}
+    students = {s: Student(**state["students"][s]) for s in present if s in state["students"]}
     return Report(assignment, max_score, assignments.tasks(root, assignment), students, todo, orphans,
-                  box.isolation, workers, time.monotonic() - start, course)
+                  box.isolation, workers, time.monotonic() - start, course,
+                  policy.describe() if policy.due else "")
+
+
+def _enrol(book, state: dict, collected: dict, enrolled: rosters.Roster | None, policy: lateness.Policy,
+           max_score: float) -> list[str]:
+    """Bring names, roster membership and lateness up to date for everyone in this run (graded
+    now or before), record roster students who submitted nothing, and return who is in the run:
+    the submissions and the roster, nobody else."""
+    people = enrolled.people if enrolled else {}
+    records = state["students"]
+    for student in sorted(set(people) - set(collected)):
+        old = records.get(student)
+        if old and old.get("zero_reason") != NOT_SUBMITTED and old.get("cells"):
+            note = "not in this download: the grade of an earlier run is kept"
+            old["notes"] = [n for n in old.get("notes", []) if n != note] + [note]
+            continue
+        records[student] = asdict(Student(zero_reason=NOT_SUBMITTED, notes=["on the roster, nothing submitted"]))
+    for student in sorted(set(people) | set(collected)):
+        record = records.setdefault(student, asdict(Student()))
+        person = people.get(student)
+        sub = collected.get(student)
+        record["name"] = person.name if person else (sub.name if sub else record.get("name", ""))
+        record["email"] = person.email if person else record.get("email", "")
+        record["roster"] = ("on" if person else "off") if enrolled else ""
+        notes = [n for n in record.get("notes", []) if n != NOT_ON_ROSTER]
+        record["notes"] = notes + ([NOT_ON_ROSTER] if record["roster"] == "off" else [])
+        when = (person.submitted_at if person and person.submitted_at else None) or (sub.submitted_at if sub else None)
+        marker = sub.late_marker if sub is not None and sub.file_id else None
+        days = lateness.days_late(policy, when, marker) if sub is not None else 0
+        record["file_id"] = sub.file_id if sub is not None else record.get("file_id", "")
+        record["submitted_at"] = when.isoformat(timespec="minutes") if when else ""
+        record["late_days"] = days
+        record["penalty"] = lateness.penalty(policy, days, max_score)
+        first, last = (person.first, person.last) if person else ("", "")
+        book.update_or_create_student(student, first_name=first or None, last_name=last or record["name"] or None,
+                                      email=record["email"] or None)
+    return sorted(set(people) | set(collected))
 
 

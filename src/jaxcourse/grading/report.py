@@ -26,7 +26,7 @@ import nbformat
 from jaxcourse.course import assignments
 from jaxcourse.grading import similarity
 from jaxcourse.grading.gradebook import STATE
-from jaxcourse.grading.summary import NOT_SUBMITTED, Student
+from jaxcourse.grading.summary import NOT_SUBMITTED, Student, label
 
 
 @dataclass
@@ -107,9 +107,12 @@ def build(root: Path, assignment: str, course: Path, *, threshold: float = 0.9, 
     path = course / STATE / f"{assignment}.json"
     if not path.is_file():
         raise assignments.CourseError(f"no grading run of {assignment} in {course}: run `jaxcourse grade` first")
-    state = json.loads(path.read_text())["students"]
+    kept = json.loads(path.read_text())
+    state = kept["students"]
     tasks = assignments.tasks(root, assignment)
-    students = {s: Student(**record) for s, record in sorted(state.items())}
+    # only who is in the last run (its submissions and roster): never a student of a mistaken run
+    present = set(kept["present"]) if "present" in kept else set(state)
+    students = {s: Student(**record) for s, record in sorted(state.items()) if s in present}
     submitted = {s: r for s, r in students.items() if r.zero_reason != NOT_SUBMITTED}
     missing = sorted(set(students) - set(submitted))
     notebooks = _graded_notebooks(course, assignment)
@@ -153,7 +156,19 @@ def build(root: Path, assignment: str, course: Path, *, threshold: float = 0.9, 
                     f"<td>{'n/a' if r is None else f'{r:.2f}'}</td><td>{common}</td></tr>")
     parts.append("<h2>Tasks</h2><table><tr><th>task</th><th>points</th><th>mean</th><th>sd</th>"
                  "<th>discrimination</th><th>most common failures (count)</th></tr>" + "".join(rows) + "</table>")
-    parts.append("<h2>Did not submit</h2>" + (f"<p>{html.escape(', '.join(missing))}</p>" if missing else "<p>none</p>"))
+    named = ", ".join(label(s, students[s]) for s in missing)
+    parts.append("<h2>Did not submit</h2>" + (f"<p>{html.escape(named)}</p>" if missing else "<p>none</p>"))
+    late = [(s, r) for s, r in students.items() if r.late_days]
+    if late or kept.get("policy", {}).get("due"):
+        policy = kept.get("policy", {})
+        parts.append(f"<h2>Late</h2><p>Due {html.escape(policy.get('due', ''))}; "
+                     f"{policy.get('per_day', 0):g}% per started day, at most {policy.get('cap', 100):g}%.</p>"
+                     "<table><tr><th>student</th><th>submitted</th><th>days late</th><th>points lost</th></tr>"
+                     + "".join(f"<tr><td>{html.escape(label(s, r))}</td><td>{html.escape(r.submitted_at)}</td>"
+                               f"<td>{r.late_days}</td><td>{r.penalty:g}</td></tr>" for s, r in late) + "</table>")
+    strangers = [label(s, r) for s, r in students.items() if r.roster == "off"]
+    if strangers:
+        parts.append(f"<h2>Not on the roster</h2><p>{html.escape(', '.join(strangers))}</p>")
     times = sorted(((r.seconds, s) for s, r in submitted.items() if r.seconds), reverse=True)
     if times:
         seconds = [t for t, _ in times]

@@ -20,6 +20,16 @@ class Student:
     notes: list = field(default_factory=list)
     zero_reason: str = ""
     seconds: float = 0.0
+    name: str = ""
+    email: str = ""
+    roster: str = ""  # "on" the roster, "off" it (flagged), "" when no roster was given
+    submitted_at: str = ""
+    late_days: int = 0
+    penalty: float = 0.0  # points the late policy takes off `score`
+    file_id: str = ""  # Canvas's attachment id of the submission, for feedback sent back
+
+
+NOT_ON_ROSTER = "submitted, but not on the roster"
 
 
 @dataclass
@@ -34,6 +44,7 @@ class Report:
     workers: int
     seconds: float
     course: Path
+    policy: str = ""  # the late policy in words, "" for none
 
     def summary(self) -> str:
         return summarize(self)
@@ -53,6 +64,11 @@ def printable(text: str) -> str:
     so that a file or student name cannot forge a line of the summary."""
     return "".join(f"\\u{ord(ch):04x}" if unicodedata.category(ch) in ("Cc", "Cf", "Zl", "Zp") else ch
                    for ch in str(text))
+
+
+def label(student: str, record: Student) -> str:
+    """`12345 (Jane Doe)`: the id is what the LMS knows, the name what people read."""
+    return printable(f"{student} ({record.name})" if record.name and record.name != student else student)
 
 
 def summarize(report: Report) -> str:
@@ -78,14 +94,23 @@ def summarize(report: Report) -> str:
         lines.append("  scored zero:")
         for student, record in zeros.items():
             why = record.zero_reason or (record.notes[0] if record.notes else "every test failed")
-            lines.append(f"    {printable(student)}: {printable(why)}")
+            lines.append(f"    {label(student, record)}: {printable(why)}")
+    if report.policy:
+        lines.append(f"  late policy: {report.policy}")
+    late = {s: r for s, r in report.students.items() if r.late_days}
+    for student, record in late.items():
+        lines.append(f"    late: {label(student, record)}: {record.late_days} day(s) (submitted "
+                     f"{record.submitted_at or 'unknown'}), -{record.penalty:g} points")
+    strangers = [label(s, r) for s, r in report.students.items() if r.roster == "off"]
+    if strangers:
+        lines.append(f"  not on the roster (graded, kept, not exported to the LMS): {', '.join(strangers)}")
     flagged = {s: [n for n in r.notes if n not in r.zero_reason] for s, r in report.students.items()}
     flagged = {s: notes for s, notes in flagged.items() if notes}
     if flagged:
         lines.append("  notes (also in each student's feedback):")
         for student, notes in flagged.items():
             for note in notes:
-                lines.append(f"    {printable(student)}: {printable(note)}")
+                lines.append(f"    {label(student, report.students[student])}: {printable(note)}")
     if report.orphans:
         lines.append(f"  files with no student id (pattern did not match): {', '.join(printable(o) for o in report.orphans[:10])}")
     lines.append(f"  grades: {report.course / 'grades.csv'}")
