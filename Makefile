@@ -5,7 +5,7 @@ BIN    := $(CURDIR)/$(VENV)/bin
 STAMP  := $(VENV)/.installed
 export PATH := $(BIN):$(PATH)
 
-.PHONY: help install browser lab test notebooks book release check-release validate audit grade export report badges normalize bench lint clean
+.PHONY: help install browser lab test notebooks book release check-release validate audit transcription grade export report badges normalize bench lint clean
 
 help:                       ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/^([a-z-]+):.*## (.*)$$/\1\t\2/' | expand -t 16
@@ -52,6 +52,9 @@ validate: install           ## grade solution, release and kept mistakes through
 
 audit: install              ## mutation analysis of every assignment's hidden tests (fails below 90%)
 	$(BIN)/jaxcourse audit
+
+transcription: install      ## share of task solutions already in a chapter's code (fails above 15%)
+	$(BIN)/jaxcourse transcription
 
 grade: install              ## grade submissions: make grade ASSIGNMENT=01_xor SUBMISSIONS=downloads.zip
 	@test -n "$(ASSIGNMENT)" -a -n "$(SUBMISSIONS)" || { echo "usage: make grade ASSIGNMENT=01_xor" \

@@ -288,6 +288,21 @@ def audit(args) -> int:
     return 1 if failed else 0
 
 
+def transcription(args) -> int:
+    """How much of each task's solution a chapter's code already holds; exit 1 above the limit."""
+    from jaxcourse.course import assignments
+    from jaxcourse.quality import transcription as measure
+
+    root = assignments.course_root()
+    try:
+        found = measure.measure(root, args.assignments or None)
+    except assignments.CourseError as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 2
+    print(measure.table(found, detail=args.detail))
+    return 0 if measure.overall(found) <= measure.LIMIT else 1
+
+
 class _Defaults(argparse.ArgumentDefaultsHelpFormatter):
     """Shows an option's default unless it has none (None, False) or its help says it already."""
 
@@ -304,7 +319,7 @@ class _Commands:
         self.commands = commands
 
     def add_parser(self, name, help):
-        return self.commands.add_parser(name, help=help, description=help[:1].upper() + help[1:] + ".",
+        return self.commands.add_parser(name, help=help, description=(help[:1].upper() + help[1:]).replace("%%", "%") + ".",
                                         formatter_class=_Defaults)
 
 
@@ -396,6 +411,12 @@ def build_parser() -> argparse.ArgumentParser:
     audit_command.add_argument("--scheduler", help="address of a running Dask scheduler")
     audit_command.add_argument("--no-progress", action="store_true", help="no progress bar")
     audit_command.set_defaults(handler=audit)
+
+    transcription_command = commands.add_parser(
+        "transcription", help="share of task solutions mostly present in a chapter's code (fails above 15%%)")
+    transcription_command.add_argument("assignments", nargs="*", help="assignment names (default: all)")
+    transcription_command.add_argument("--detail", action="store_true", help="one line per task")
+    transcription_command.set_defaults(handler=transcription)
 
     for name, handler, text in (
         ("release", release, "regenerate exercises/ from solutions/ with nbgrader"),

@@ -59,7 +59,7 @@ def _zip(path: Path, files: dict[str, tuple[bytes, tuple]]) -> Path:
 def _loop(base: Path) -> None:
     ctx = Context(ROOT, base / "course", base, 0)
     full = nbformat.writes(ctx.solved()).encode()
-    wrong = nbformat.writes(ctx.with_answer("task-06-hamming", ctx.mistake("task-06-hamming"))).encode()
+    wrong = nbformat.writes(ctx.with_answer("task-05-hamming-matrix", ctx.mistake("task-05-hamming-matrix"))).encode()
     (base / "canvas.csv").write_text(CANVAS_ROSTER)
     (base / "moodle.csv").write_text(MOODLE_ROSTER)
     canvas_zip = _zip(base / "canvas.zip", {
@@ -126,7 +126,7 @@ def test_csv_export_has_lateness_and_one_column_per_task(loop):
     rows = {r["id"]: r for r in csv.DictReader(io.StringIO((base / "grades.csv").read_text()))}
     assert set(rows) == {"1", "1001", "1002", "1003", "1004"}
     assert (rows["1003"]["late_days"], rows["1003"]["penalty"], rows["1003"]["grade"]) == ("2", "2.4", "9.6")
-    assert rows["1002"]["task-06-hamming"] == "0" and rows["1002"]["task-01-forward"] == "2"
+    assert rows["1002"]["task-05-hamming-matrix"] == "0" and rows["1002"]["task-01-forward"] == "2"
     assert rows["1004"]["submitted"] == "no" and rows["1"]["on_roster"] == "no"
 
 

@@ -19,38 +19,43 @@ from jaxcourse.grading import bench, report, submissions
 ROOT = Path(__file__).resolve().parents[2]
 ARTIFACTS = ROOT / "build" / "artifacts"
 
-# Correct train() written two ways; `copy` is the scan one renamed, re-commented and re-spaced.
-TRAIN_SCAN = '''@partial(jax.jit, static_argnames=("loss_fn", "steps"))
-def train(loss_fn, params, x, y, lr, steps):
-    def body(state, _):
-        value, grads = jax.value_and_grad(loss_fn)(state, x, y)
-        updated = tuple(w - lr * g for w, g in zip(state, grads))
-        return updated, value
+# Correct train_many() written two ways; `copy` is the fori_loop one renamed, re-commented and
+# re-spaced; `loop` is independent work.
+TRAIN_SCAN = '''def train_many(keys, steps, lr):
+    def step(params):
+        grads = jax.grad(xor_loss)(params, X, Y)
+        return tuple(p - lr * g for p, g in zip(params, grads))
 
-    return jax.lax.scan(body, tuple(params), None, length=steps)
+    def run(params):
+        return jax.lax.fori_loop(0, steps, lambda _, p: step(p), params)
+
+    params = jax.jit(jax.vmap(run))(jax.vmap(init_params)(keys))
+    return params, jax.vmap(xor_loss, in_axes=(0, None, None))(params, X, Y)
 '''
-TRAIN_COPY = '''@partial(jax.jit, static_argnames=("loss_fn", "steps"))
-def train(loss_fn, params, x, y, lr, steps):
-    # one gradient step per scan iteration
-    def update(p, unused):
-        loss, g = jax.value_and_grad(loss_fn)(p, x, y)
+TRAIN_COPY = '''def train_many(keys, steps, lr):
+    # one gradient step for one network
+    def update(net):
+        g = jax.grad(xor_loss)(net, X, Y)
 
-        new_p = tuple(a - lr * b for a, b in zip(p, g))
-        return new_p, loss
-    return jax.lax.scan(update, tuple(params), None, length=steps)
+        return tuple(a - lr * b for a, b in zip(net, g))
+    def whole(net):
+        return jax.lax.fori_loop(0, steps, lambda _, n: update(n), net)
+    nets = jax.jit(jax.vmap(whole))(jax.vmap(init_params)(keys))
+    return nets, jax.vmap(xor_loss, in_axes=(0, None, None))(nets, X, Y)
 '''
-TRAIN_LOOP = '''@partial(jax.jit, static_argnames=("loss_fn", "steps"))
-def train(loss_fn, params, x, y, lr, steps):
-    def step(i, carry):
-        params, losses = carry
-        loss = loss_fn(params, x, y)
-        grads = jax.grad(loss_fn)(params, x, y)
-        params = tuple(p - lr * g for p, g in zip(params, grads))
-        return params, losses.at[i].set(loss)
-
-    return jax.lax.fori_loop(0, steps, step, (tuple(params), jnp.zeros(steps)))
+TRAIN_LOOP = '''def train_many(keys, steps, lr):
+    losses = []
+    trained = []
+    for key in keys:
+        params = init_params(key)
+        for _ in range(steps):
+            grads = jax.grad(xor_loss)(params, X, Y)
+            params = tuple(p - lr * g for p, g in zip(params, grads))
+        trained.append(params)
+        losses.append(xor_loss(params, X, Y))
+    stacked = tuple(jnp.stack(parts) for parts in zip(*trained))
+    return stacked, jnp.stack(losses)
 '''
-
 
 pytestmark = pytest.mark.xdist_group("report")
 
@@ -68,7 +73,7 @@ def _grade_and_report(tmp: Path) -> None:
     ctx = Context(ROOT, tmp / "course", tmp / "class", 0)
     students = bench.synthetic_class(ROOT, ASSIGNMENT, 4)
     for name, code in (("scan", TRAIN_SCAN), ("copy", TRAIN_COPY), ("loop", TRAIN_LOOP)):
-        students[name] = {NOTEBOOK: ctx.with_answer("task-04-train", code)}
+        students[name] = {NOTEBOOK: ctx.with_answer("task-06-ensemble", code)}
     folder = submissions.write_class(tmp / "class", students)
     (folder / "absent").mkdir()
     (folder / "absent" / "excuse.txt").write_text("dog ate it")
@@ -84,8 +89,8 @@ def test_similar_answers_renamed_copy_found_independent_not(graded):
     notebooks = report._graded_notebooks(graded, ASSIGNMENT)
     pairs = {(p.first, p.second, p.cell) for p in
              report.similarity.similar_pairs(report.answers(notebooks), threshold=0.9)}
-    assert ("copy", "scan", "task-04-train") in pairs
-    assert not any({"loop"} & {a, b} and cell == "task-04-train" for a, b, cell in pairs)
+    assert ("copy", "scan", "task-06-ensemble") in pairs
+    assert not any({"loop"} & {a, b} and cell == "task-06-ensemble" for a, b, cell in pairs)
 
 
 @pytest.mark.slow

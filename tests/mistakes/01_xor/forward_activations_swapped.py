@@ -1,6 +1,8 @@
 # task: task-01-forward
-# why: sigmoid in the hidden layer and tanh at the output, the two activations swapped
-def forward(params, x):
-    w1, b1, w2, b2 = params
-    z = jax.nn.sigmoid(x @ w1 + b1)
-    return jnp.tanh(z @ w2 + b2)
+# why: sigmoid on the hidden layers and tanh at the output, the two activations swapped
+def forward(layers, x):
+    *hidden, (w_out, b_out) = layers
+    h = x
+    for w, b in hidden:
+        h = jax.nn.sigmoid(h @ w + b)
+    return jnp.tanh(h @ w_out + b_out)
