@@ -8,23 +8,12 @@ import time
 from pathlib import Path
 
 
-def _chapter_paths(root: Path, given: list[str]) -> list[Path]:
-    if not given:
-        return sorted((root / "chapters").glob("*.ipynb"))
-    paths = []
-    for item in given:
-        path = Path(item)
-        found = sorted(path.rglob("*.ipynb")) if path.is_dir() else [path]
-        paths += [p for p in found if ".ipynb_checkpoints" not in p.parts]
-    return paths
-
-
 def run_notebooks(args) -> int:
     from jaxcourse import timing
     from jaxcourse.course import notebooks
 
     root = Path.cwd()
-    paths = _chapter_paths(root, args.paths)
+    paths = notebooks.notebook_paths(root, args.paths)
     if not paths:
         print("no notebooks to run", file=sys.stderr)
         return 2
@@ -46,26 +35,10 @@ def run_notebooks(args) -> int:
                   f"x{run.device_count} -> {run.output}")
             rows.append((shown, run.backend, str(run.device_count), "pass", run.seconds))
     if args.report:
-        _write_report(Path(args.report), rows, quick=args.quick)
+        notebooks.write_report(Path(args.report), rows, quick=args.quick)
+        print(f"report written to {args.report}")
     print(f"{len(paths) - failures} passed, {failures} failed")
     return 1 if failures else 0
-
-
-def _write_report(path: Path, rows: list[tuple], *, quick: bool) -> None:
-    from jaxcourse import runtime
-
-    versions = ", ".join(f"{k} {v}" for k, v in runtime.versions().items() if v)
-    lines = [
-        f"Mode: {'quick' if quick else 'full'}; {versions}.",
-        "",
-        "| notebook | backend | devices | result | wall time (s) |",
-        "|---|---|---|---|---|",
-        *(f"| {name} | {backend} | {devices} | {result} | {seconds:.1f} |"
-          for name, backend, devices, result, seconds in rows),
-    ]
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text("\n".join(lines) + "\n")
-    print(f"report written to {path}")
 
 
 def release(args) -> int:

@@ -138,3 +138,31 @@ def execute(
         raise NotebookFailure(f"{source.name}: " + "; ".join(found))
     return NotebookRun(source=source, output=output, seconds=seconds,
                        backend=runtime.get("backend", "?"), device_count=runtime.get("devices", 0))
+
+
+def notebook_paths(root: Path, given: list[str]) -> list[Path]:
+    """The notebooks named in `given` (files, or folders searched), or every chapter."""
+    if not given:
+        return sorted((root / "chapters").glob("*.ipynb"))
+    paths = []
+    for item in given:
+        path = Path(item)
+        found = sorted(path.rglob("*.ipynb")) if path.is_dir() else [path]
+        paths += [p for p in found if ".ipynb_checkpoints" not in p.parts]
+    return paths
+
+
+def write_report(path: Path, rows: list[tuple], *, quick: bool) -> None:
+    from jaxcourse import runtime
+
+    versions = ", ".join(f"{k} {v}" for k, v in runtime.versions().items() if v)
+    lines = [
+        f"Mode: {'quick' if quick else 'full'}; {versions}.",
+        "",
+        "| notebook | backend | devices | result | wall time (s) |",
+        "|---|---|---|---|---|",
+        *(f"| {name} | {backend} | {devices} | {result} | {seconds:.1f} |"
+          for name, backend, devices, result, seconds in rows),
+    ]
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text("\n".join(lines) + "\n")
