@@ -85,7 +85,9 @@ class shows_error:  # lower case: it reads like a function, `with shows_error(Ty
                 f"{self.match!r}: {error}"
             ) from error
         self.error = error
-        print(self.report(error, tb), file=self.file or sys.stderr, flush=True)
+        out = self.file or sys.stderr
+        out.write(self.report(error, tb) + "\n")  # one write: one stream output in the notebook
+        out.flush()
         return True  # swallowed: the cell, and the notebook, go on
 
     @staticmethod
