@@ -26,6 +26,8 @@ class Config:
     repository: str = DEFAULT_REPOSITORY
     branch: str = DEFAULT_BRANCH
     jax_floor: str = DEFAULT_JAX_FLOOR
+    # pyproject's dependencies, as written: the set-up cell installs some of them on Colab
+    requirements: tuple[str, ...] = ()
 
     @property
     def owner_and_name(self) -> str:
@@ -60,6 +62,7 @@ def read_config(pyproject: Path | None = None) -> Config:
         repository=table.get("repository", DEFAULT_REPOSITORY),
         branch=table.get("branch", DEFAULT_BRANCH),
         jax_floor=_jax_floor(data.get("project", {}).get("dependencies", [])) or DEFAULT_JAX_FLOOR,
+        requirements=tuple(data.get("project", {}).get("dependencies", [])),
     )
 
 
