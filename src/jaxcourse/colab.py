@@ -13,7 +13,7 @@ import re
 import shutil
 import subprocess
 import tomllib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 # used when no pyproject.toml is found (an installed, not editable, copy of the package)
@@ -26,8 +26,9 @@ class Config:
     repository: str = DEFAULT_REPOSITORY
     branch: str = DEFAULT_BRANCH
     jax_floor: str = DEFAULT_JAX_FLOOR
-    # pyproject's dependencies, as written: the set-up cell installs some of them on Colab
-    requirements: tuple[str, ...] = ()
+    # pyproject's dependencies, as written: `jaxcourse badges` stamps some into set-up cells (an
+    # installed copy without pyproject.toml has none; the settings above are what identifies it)
+    requirements: tuple[str, ...] = field(default=(), compare=False)
 
     @property
     def owner_and_name(self) -> str:
