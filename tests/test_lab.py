@@ -202,3 +202,38 @@ def test_an_exercise_runs_in_jupyterlab_in_chromium(tmp_path):
     check_screenshot(shot, width=1400)
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     shutil.copy(shot, ARTIFACTS / shot.name)
+
+
+@pytest.mark.slow
+def test_the_validate_button_lists_the_failing_tests(tmp_path):
+    """nbgrader's Validate button in the notebook toolbar, on the untouched release: every visible
+    test is reported as failing (the exercise's first cell tells students to use it)."""
+    if not Path(CHROMIUM).is_file():
+        pytest.fail(NO_CHROMIUM)
+    from playwright.sync_api import sync_playwright
+
+    name = "01_xor"
+    course = tmp_path / "course"
+    (course / name).mkdir(parents=True)
+    shutil.copy(ROOT / "exercises" / name / f"{name}.ipynb", course / name)
+    tests = sum(1 for c in nbformat.read(course / name / f"{name}.ipynb", as_version=4).cells
+                if c.metadata.get("nbgrader", {}).get("grade"))
+    with _lab(course, tmp_path) as base, sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox", "--disable-gpu"])
+        try:
+            page = browser.new_page(viewport={"width": 1400, "height": 1000})
+            page.goto(f"{base}/lab/tree/{name}/{name}.ipynb")
+            page.wait_for_selector(".jp-Notebook-ExecutionIndicator[data-status='idle']", timeout=60_000)
+            page.locator(".jp-Toolbar-item", has_text="Validate").first.click()
+            dialog = page.locator(".jp-Dialog")
+            dialog.wait_for(timeout=120_000)
+            page.wait_for_function("!(document.querySelector('.jp-Dialog')?.textContent ?? '')"
+                                   ".includes('Validating')", timeout=120_000)
+            text = dialog.text_content()
+            page.screenshot(path=str(tmp_path / "validate.png"))
+        finally:
+            browser.close()
+    assert text.startswith("Validation Results"), text[:2000]
+    assert text.count("The following cell failed:") == tests == 6, text[:2000]
+    assert 'expect_shape(forward(_zeros, X), (4,), "forward(params, X)")' in text
+    assert "NotImplementedError" in text and "Success" not in text
