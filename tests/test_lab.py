@@ -1,6 +1,10 @@
-"""JupyterLab starts on the course, answers /lab, and leaves nothing behind when stopped."""
+"""JupyterLab starts on the course, answers /lab, leaves nothing behind when stopped, and runs an
+exercise in a real browser (headless Debian Chromium driven by Playwright)."""
 
+import contextlib
+import json
 import os
+import shutil
 import signal
 import socket
 import subprocess
@@ -9,9 +13,17 @@ import time
 import urllib.request
 from pathlib import Path
 
+import nbformat
 import pytest
+from browser import NO_CHROMIUM, check_screenshot
+
+from jaxcourse import grading
 
 ROOT = Path(__file__).resolve().parents[1]
+ARTIFACTS = ROOT / "build" / "artifacts"
+CHROMIUM = "/usr/bin/chromium"  # Debian's (`make browser`); Playwright never downloads one here
+# every JupyterLab of this file on one xdist worker (make test: --dist loadgroup), one at a time
+pytestmark = pytest.mark.xdist_group("jupyterlab")
 
 
 def _free_port() -> int:
@@ -59,3 +71,169 @@ def test_jupyter_lab_serves_the_course(tmp_path):
     assert not list(runtime_dir.glob("jpserver-*")), "the server left its runtime files behind"
     with socket.socket() as s:
         assert s.connect_ex(("127.0.0.1", port)) != 0, "something still listens on the port"
+
+
+# --- an exercise in a real browser ----------------------------------------------------------------
+
+# all cells in the page (no windowing, so every cell's output can be read), no news pop-up
+LAB_SETTINGS = {
+    "@jupyterlab/notebook-extension/tracker.jupyterlab-settings": {"windowingMode": "none"},
+    "@jupyterlab/apputils-extension/notification.jupyterlab-settings": {"fetchNews": "false",
+                                                                        "checkForUpdates": False},
+}
+
+
+@contextlib.contextmanager
+def _lab(root: Path, scratch: Path):
+    """JupyterLab on `root` with its own settings and runtime folders; yields its base URL."""
+    for name, values in LAB_SETTINGS.items():
+        path = scratch / "settings" / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(json.dumps(values))
+    port = _free_port()
+    env = {**os.environ, "JUPYTER_RUNTIME_DIR": str(scratch / "runtime")}
+    command = [
+        str(Path(sys.executable).parent / "jupyter"), "lab", "--no-browser", f"--port={port}",
+        "--ip=127.0.0.1", "--ServerApp.token=", "--ServerApp.password=", f"--ServerApp.root_dir={root}",
+        f"--LabApp.user_settings_dir={scratch / 'settings'}", f"--LabApp.workspaces_dir={scratch / 'ws'}",
+    ]
+    if os.geteuid() == 0:
+        command.append("--allow-root")
+    log = open(scratch / "lab.log", "w")  # noqa: SIM115 (closed below)
+    server = subprocess.Popen(command, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 90
+        while True:
+            try:
+                urllib.request.urlopen(f"{base}/lab", timeout=5).close()
+                break
+            except OSError:
+                assert time.monotonic() < deadline and server.poll() is None, (scratch / "lab.log").read_text()[-2000:]
+                time.sleep(0.3)
+        yield base
+    finally:
+        os.killpg(server.pid, signal.SIGTERM)
+        try:
+            server.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            os.killpg(server.pid, signal.SIGKILL)
+            server.wait()
+        log.close()
+
+
+def _cell(page, index: int):
+    return page.locator(".jp-Notebook .jp-Cell").nth(index)
+
+
+def _run_all(page) -> None:
+    """Run → Run All Cells, through the menu as a student does."""
+    page.locator(".lm-MenuBar-itemLabel", has_text="Run").first.click()
+    page.locator("li.lm-Menu-item[data-command='runmenu:run-all']").click()
+
+
+def _wait_for_text(page, index: int, text: str, timeout_ms: int = 60_000) -> None:
+    page.wait_for_function(
+        "([i, text]) => (document.querySelectorAll('.jp-Notebook .jp-Cell')[i]"
+        "?.querySelector('.jp-OutputArea')?.textContent ?? '').includes(text)",
+        arg=[index, text], timeout=timeout_ms)
+
+
+@pytest.mark.slow
+def test_an_exercise_runs_in_jupyterlab_in_chromium(tmp_path):
+    """Open exercises/01_xor, Run All: the set-up line shows, the first visible test fails with its
+    message; answer task 1 in the page, Run All again: that test passes and the next one fails."""
+    if not Path(CHROMIUM).is_file():
+        pytest.fail(NO_CHROMIUM)
+    from playwright.sync_api import sync_playwright
+
+    name = "01_xor"
+    course = tmp_path / "course"
+    (course / name).mkdir(parents=True)
+    shutil.copy(ROOT / "exercises" / name / f"{name}.ipynb", course / name)  # a copy: the page edits it
+    released = nbformat.read(course / name / f"{name}.ipynb", as_version=4)
+    ids = [c.metadata.get("nbgrader", {}).get("grade_id") for c in released.cells]
+    setup, task1, test1, test2 = (ids.index(g) for g in ("setup", "task-01-forward", "test-01-forward",
+                                                          "test-02-loss"))
+    answer = grading.solution_code(next(
+        c.source for c in nbformat.read(ROOT / "solutions" / name / f"{name}.ipynb", as_version=4).cells
+        if c.metadata.get("nbgrader", {}).get("grade_id") == "task-01-forward"))
+    import jax
+
+    with _lab(course, tmp_path) as base, sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox", "--disable-gpu"])
+        try:
+            page = browser.new_page(viewport={"width": 1400, "height": 1000})
+            page.goto(f"{base}/lab/tree/{name}/{name}.ipynb")
+            page.wait_for_selector(".jp-Notebook-ExecutionIndicator[data-status='idle']", timeout=60_000)
+            # every cell in the page (the notebook attaches them just after the kernel is up)
+            page.wait_for_function(f"document.querySelectorAll('.jp-Notebook .jp-Cell').length"
+                                   f" === {len(released.cells)}", timeout=30_000)
+
+            _run_all(page)
+            _wait_for_text(page, test1, "NotImplementedError")
+            setup_line = _cell(page, setup).locator(".jp-OutputArea").text_content()
+            assert f"JAX {jax.__version__} on cpu" in setup_line
+            failed = _cell(page, test1).locator(".jp-OutputArea").text_content()
+            assert 'expect_shape(forward(_zeros, X), (4,), "forward(params, X)")' in failed
+            # Run All stopped at the first failure: the next test never ran
+            assert _cell(page, test2).locator(".jp-OutputArea").text_content().strip() == ""
+
+            # answer task 1 in its editor, as a student types (inserted, so no auto-indent)
+            editor = _cell(page, task1).locator(".cm-content")
+            editor.click()
+            page.keyboard.press("Control+A")
+            page.keyboard.insert_text(answer)
+            assert "raise NotImplementedError" not in editor.text_content()
+            page.keyboard.press("Escape")
+
+            _run_all(page)
+            _wait_for_text(page, test2, "NotImplementedError")
+            passed = _cell(page, test1)
+            assert passed.locator(".jp-OutputArea").text_content().strip() == ""  # no error, no output
+            assert passed.locator(".jp-InputPrompt").text_content().strip() not in ("[ ]:", "[*]:")
+            assert "expect_shape(_loss" in _cell(page, test2).locator(".jp-OutputArea").text_content()
+
+            _cell(page, task1).scroll_into_view_if_needed()
+            shot = tmp_path / "lab-01_xor.png"
+            page.screenshot(path=str(shot))
+        finally:
+            browser.close()
+    check_screenshot(shot, width=1400)
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    shutil.copy(shot, ARTIFACTS / shot.name)
+
+
+@pytest.mark.slow
+def test_the_validate_button_lists_the_failing_tests(tmp_path):
+    """nbgrader's Validate button in the notebook toolbar, on the untouched release: every visible
+    test is reported as failing (the exercise's first cell tells students to use it)."""
+    if not Path(CHROMIUM).is_file():
+        pytest.fail(NO_CHROMIUM)
+    from playwright.sync_api import sync_playwright
+
+    name = "01_xor"
+    course = tmp_path / "course"
+    (course / name).mkdir(parents=True)
+    shutil.copy(ROOT / "exercises" / name / f"{name}.ipynb", course / name)
+    tests = sum(1 for c in nbformat.read(course / name / f"{name}.ipynb", as_version=4).cells
+                if c.metadata.get("nbgrader", {}).get("grade"))
+    with _lab(course, tmp_path) as base, sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox", "--disable-gpu"])
+        try:
+            page = browser.new_page(viewport={"width": 1400, "height": 1000})
+            page.goto(f"{base}/lab/tree/{name}/{name}.ipynb")
+            page.wait_for_selector(".jp-Notebook-ExecutionIndicator[data-status='idle']", timeout=60_000)
+            page.locator(".jp-Toolbar-item", has_text="Validate").first.click()
+            dialog = page.locator(".jp-Dialog")
+            dialog.wait_for(timeout=120_000)
+            page.wait_for_function("!(document.querySelector('.jp-Dialog')?.textContent ?? '')"
+                                   ".includes('Validating')", timeout=120_000)
+            text = dialog.text_content()
+            page.screenshot(path=str(tmp_path / "validate.png"))
+        finally:
+            browser.close()
+    assert text.startswith("Validation Results"), text[:2000]
+    assert text.count("The following cell failed:") == tests == 6, text[:2000]
+    assert 'expect_shape(forward(_zeros, X), (4,), "forward(params, X)")' in text
+    assert "NotImplementedError" in text and "Success" not in text

@@ -65,3 +65,21 @@ def test_confusion_matrix_counts_pairs():
     assert ax.get_xlabel() == "predicted"
     with pytest.raises(ValueError):
         plots.confusion_matrix([0, 1], [0], classes=2, title="cm")
+
+
+def test_graph_draws_every_node_and_edge():
+    nodes = {"a": (0, 0, "a = 1"), "b": (1, 1, "b = 2"), "c": (2, 0, "c = a + b")}
+    ax = plots.graph(nodes, [("a", "c"), ("b", "c")], "a small graph")
+    assert ax.get_title() == "a small graph"
+    assert sorted(t.get_text() for t in ax.texts if t.get_text()) == ["a = 1", "b = 2", "c = a + b"]
+    arrows = [t for t in ax.texts if not t.get_text()]
+    assert len(arrows) == 2
+    reversed_ax = plots.graph(nodes, [("a", "c")], "backwards", reverse=True)
+    arrow = next(t for t in reversed_ax.texts if not t.get_text())
+    assert tuple(arrow.xy) == (0, 0), "reverse=True points from the result back to the input"
+    plt.close("all")
+
+
+def test_graph_rejects_unknown_nodes():
+    with pytest.raises(ValueError, match="do not exist"):
+        plots.graph({"a": (0, 0, "a")}, [("a", "b")], "broken")

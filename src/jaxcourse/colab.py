@@ -13,7 +13,7 @@ import re
 import shutil
 import subprocess
 import tomllib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 # used when no pyproject.toml is found (an installed, not editable, copy of the package)
@@ -26,6 +26,9 @@ class Config:
     repository: str = DEFAULT_REPOSITORY
     branch: str = DEFAULT_BRANCH
     jax_floor: str = DEFAULT_JAX_FLOOR
+    # pyproject's dependencies, as written: `jaxcourse badges` stamps some into set-up cells (an
+    # installed copy without pyproject.toml has none; the settings above are what identifies it)
+    requirements: tuple[str, ...] = field(default=(), compare=False)
 
     @property
     def owner_and_name(self) -> str:
@@ -60,6 +63,7 @@ def read_config(pyproject: Path | None = None) -> Config:
         repository=table.get("repository", DEFAULT_REPOSITORY),
         branch=table.get("branch", DEFAULT_BRANCH),
         jax_floor=_jax_floor(data.get("project", {}).get("dependencies", [])) or DEFAULT_JAX_FLOOR,
+        requirements=tuple(data.get("project", {}).get("dependencies", [])),
     )
 
 

@@ -128,3 +128,33 @@ def confusion_matrix(true: np.ndarray, predicted: np.ndarray, classes: int, titl
     ax.figure.colorbar(shown, ax=ax, label="count")
     ax.set(title=title, xlabel="predicted", ylabel="true", xticks=range(classes), yticks=range(classes))
     return ax, counts
+
+
+def graph(nodes: Mapping[str, tuple[float, float, str]], edges: Sequence[tuple[str, str]], title: str,
+          *, ax=None, reverse: bool = False):
+    """A computation graph: `nodes` maps a name to (x, y, label), `edges` are (from, to) pairs.
+
+    Arrows point from an operation's inputs to its result, or the other way with `reverse=True`
+    (how a reverse-mode sweep walks the graph). Returns the Axes.
+    """
+    if not nodes:
+        raise ValueError("graph needs at least one node")
+    unknown = {name for edge in edges for name in edge} - set(nodes)
+    if unknown:
+        raise ValueError(f"edges name nodes that do not exist: {sorted(unknown)}")
+    if ax is None:
+        _, ax = plt.subplots(figsize=(7, 3.5))
+    for start, end in edges:
+        (x0, y0, _), (x1, y1, _) = nodes[start], nodes[end]
+        if reverse:
+            (x0, y0), (x1, y1) = (x1, y1), (x0, y0)
+        ax.annotate("", xy=(x1, y1), xytext=(x0, y0),
+                    arrowprops=dict(arrowstyle="-|>", color="0.4", shrinkA=28, shrinkB=28, lw=1.2))
+    for x, y, label in nodes.values():
+        ax.text(x, y, label, ha="center", va="center", fontsize=8,
+                bbox=dict(boxstyle="round,pad=0.4", facecolor="#e8f0fe", edgecolor="#4a6fa5"))
+    xs = [x for x, _, _ in nodes.values()]
+    ys = [y for _, y, _ in nodes.values()]
+    ax.set(xlim=(min(xs) - 0.8, max(xs) + 0.8), ylim=(min(ys) - 0.9, max(ys) + 0.9), title=title)
+    ax.axis("off")
+    return ax

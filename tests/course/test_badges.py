@@ -83,6 +83,26 @@ def test_chapter_07_asks_for_cpu_devices_before_the_check():
         assert ("request_cpu_devices(8)" in setup.source) is asks, name
 
 
+def test_notebooks_that_import_the_ecosystem_install_it_on_colab(monkeypatch):
+    config = colab.read_config(ROOT / "pyproject.toml")
+    source = badges.setup_source(config, extras=["flax", "optax", "orbax-checkpoint"])
+    calls = []
+    monkeypatch.setattr(subprocess, "run", lambda cmd, **kw: calls.append(cmd))
+    monkeypatch.setattr(sys, "path", list(sys.path))
+    monkeypatch.setitem(sys.modules, "google.colab", types.ModuleType("google.colab"))
+    exec(compile(source, "setup", "exec"), {})
+    _, _, extras = calls
+    pins = [r for r in config.requirements if r.split(">")[0].split("=")[0] in ("flax", "optax", "orbax-checkpoint")]
+    assert len(pins) == 3 and extras[-3:] == pins, "installs pyproject's own version ranges"
+    assert not any(part.startswith("jax") for part in extras), "Colab's own JAX must be kept"
+    # stamped only where a notebook imports them
+    for name, wanted in (("09_ecosystem", True), ("02_mnist_mlp", False)):
+        cells = nbformat.read(ROOT / "chapters" / f"{name}.ipynb", as_version=4).cells
+        setup = next(c for c in cells if c.id == badges.SETUP_CELL_ID)
+        assert ("orbax-checkpoint" in setup.source) is wanted, name
+    assert "flax" not in badges.setup_source(config)
+
+
 def test_every_notebook_opens_with_the_setup_cell():
     for path in badges.stamped_notebooks(ROOT):
         cells = nbformat.read(path, as_version=4).cells

@@ -31,14 +31,46 @@ def is_badge_line(line: str) -> bool:
     return line.startswith(f"[![{BADGE_ALT}]") or BADGE_IMAGE in line
 
 
-def setup_source(config: Config | None = None, cpu_devices: int | None = None) -> str:
+# Libraries some notebooks import that a Colab runtime may lack, or hold in a release too old for
+# the course: top-level module -> distribution name in pyproject's dependencies.
+COLAB_EXTRAS = {"flax": "flax", "optax": "optax", "orbax": "orbax-checkpoint"}
+_IMPORT = re.compile(r"^\s*(?:import|from)\s+(\w+)", re.M)
+
+
+def pinned(distribution: str, config: Config) -> str:
+    """pyproject's requirement for `distribution` ("flax>=0.12,<0.13"), else its bare name."""
+    for requirement in config.requirements:
+        name = re.match(r"\s*([A-Za-z0-9_.-]+)", requirement)
+        if name and name[1].lower().replace("_", "-") == distribution:
+            return requirement.split(";")[0].strip()
+    return distribution
+
+
+def extras_needed(notebook) -> list[str]:
+    """The distributions of COLAB_EXTRAS that `notebook`'s code cells import, in a stable order."""
+    modules = {m for cell in notebook.cells if cell.cell_type == "code"
+               for m in _IMPORT.findall(cell.source)}
+    return [dist for module, dist in COLAB_EXTRAS.items() if module in modules]
+
+
+def setup_source(config: Config | None = None, cpu_devices: int | None = None,
+                 extras: list[str] | tuple[str, ...] = ()) -> str:
     """The set-up cell: on Colab, clone the course and install its helpers; then check JAX.
 
     Colab's own JAX matches its accelerator, so the cell installs the course package alone
-    (`--no-deps`): jax, numpy, matplotlib and the rest are already there. `cpu_devices` (chapter
-    07) asks for simulated CPU devices before `check_runtime` starts JAX's backends.
+    (`--no-deps`): jax, numpy, matplotlib and the rest are already there. `extras` (chapter 09's
+    flax, optax, orbax-checkpoint) are installed with pyproject's version ranges; pip leaves alone
+    what Colab already has in range. `cpu_devices` (chapter 07) asks for simulated CPU devices
+    before `check_runtime` starts JAX's backends.
     """
     config = config or read_config()
+    install_extras = []
+    if extras:
+        wanted = ", ".join(f'"{pinned(dist, config)}"' for dist in extras)
+        install_extras = [
+            "    # libraries this notebook uses: installed only where missing or out of range",
+            f'    subprocess.run([sys.executable, "-m", "pip", "install", "-q", {wanted}], check=True)',
+        ]
     lines = [
         "# Set-up. On Colab: fetch the course helpers and data. Anywhere else: only check JAX.",
         "import sys",
@@ -50,6 +82,7 @@ def setup_source(config: Config | None = None, cpu_devices: int | None = None) -
         f'    subprocess.run(["git", "clone", "-q", "--depth=1", "-b", BRANCH, REPO, "{CLONE_DIR}"])',
         "    subprocess.run([sys.executable, \"-m\", \"pip\", \"install\", \"-q\", \"--no-deps\", "
         f'"-e", "{CLONE_DIR}"], check=True)',
+        *install_extras,
         f'    sys.path.insert(0, "{CLONE_DIR}/src")',
         "",
     ]
@@ -112,7 +145,7 @@ def stamp(notebook, relative: str, config: Config | None = None) -> list[str]:
     # check_runtime starts JAX's backends
     own_setup = next((c.source for c in cells if c.cell_type == "code" and c.get("id") != SETUP_CELL_ID), "")
     request = _CPU_REQUEST.search(own_setup)
-    source = setup_source(config, int(request[1]) if request else None)
+    source = setup_source(config, int(request[1]) if request else None, extras_needed(notebook))
     metadata = {}
     if Path(relative).parts[0] == "solutions":
         metadata["nbgrader"] = dict(_NBGRADER_LOCKED)

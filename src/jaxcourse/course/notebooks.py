@@ -69,9 +69,10 @@ RAISES_TAG = "raises-exception"
 def problems(notebook: nbformat.NotebookNode) -> list[str]:
     """What is wrong with an executed notebook, first problem first.
 
-    A code cell that raised without the `raises-exception` tag, a tagged cell (a sharp bit shown
-    on purpose) that did not raise, and code cells that never ran: papermill exits 0 when a
-    notebook calls sys.exit() and skips the rest, and it reports tagged cells as failures.
+    A code cell that raised; a cell tagged `raises-exception` (JupyterLab and nbconvert go on past
+    it, but papermill, Colab, VS Code and Positron stop there: show a deliberate error with
+    `jaxcourse.errors.shows_error` instead); and code cells that never ran: papermill exits 0
+    when a notebook calls sys.exit() and skips the rest.
     """
     found = []
     skipped = []
@@ -79,12 +80,12 @@ def problems(notebook: nbformat.NotebookNode) -> list[str]:
         if cell.cell_type != "code" or not cell.source.strip():
             continue
         errors = [o for o in cell.get("outputs", []) if o.get("output_type") == "error"]
-        tagged = RAISES_TAG in cell.metadata.get("tags", [])
         where = f"cell {i} ('{_first_line(cell.source)}')"
-        if errors and not tagged:
+        if RAISES_TAG in cell.metadata.get("tags", []):
+            found.append(f"{where} is tagged {RAISES_TAG}, which stops Run All in most front ends: "
+                         "show the error with `with jaxcourse.errors.shows_error(...)` instead")
+        if errors:
             found.append(f"{where} raised {errors[0].ename}: {errors[0].evalue}")
-        elif tagged and not errors and cell.get("execution_count") is not None:
-            found.append(f"{where} is tagged {RAISES_TAG} but raised nothing")
         if cell.get("execution_count") is None:
             skipped.append(i)
     if skipped and not found:
@@ -115,6 +116,9 @@ def execute(
     probed = output_dir / f".probed-{source.name}"
     nbformat.write(_with_probe(nbformat.read(source, as_version=4)), probed)
     start = time.perf_counter()
+    # plain papermill, as CI and students run it: any error that escapes a cell fails the run
+    # (deliberate errors are caught by shows_error inside their cell); problems() names the cell
+    failed = None
     try:
         papermill.execute_notebook(
             str(probed),
@@ -125,13 +129,13 @@ def execute(
             execution_timeout=timeout,
             progress_bar=False,
         )
-    except PapermillExecutionError:
-        pass  # papermill fails on cells that raise on purpose too; problems() tells them apart
+    except PapermillExecutionError as err:
+        failed = f"papermill: {err.ename}: {err.evalue} (cell {err.exec_count})"
     finally:
         probed.unlink(missing_ok=True)
     seconds = time.perf_counter() - start
     executed = nbformat.read(output, as_version=4)
-    found = problems(executed)
+    found = problems(executed) or ([failed] if failed else [])
     runtime = _take_probe(executed)
     nbformat.write(executed, output)
     if found:

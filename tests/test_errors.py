@@ -1,0 +1,108 @@
+"""shows_error: an error shown on purpose prints what a student would see, and never lies."""
+
+import io
+import subprocess
+import sys
+
+import jax
+import jax.numpy as jnp
+import pytest
+
+from jaxcourse.errors import shows_error
+
+
+def _shown(expected, block, **kwargs) -> tuple[str, shows_error]:
+    out = io.StringIO()
+    with shows_error(expected, file=out, **kwargs) as shown:
+        block()
+    return out.getvalue(), shown
+
+
+def test_the_expected_error_is_printed_whole_and_swallowed():
+    def loss(w):
+        return w * 2.0  # one value per example, not a scalar
+
+    text, shown = _shown(TypeError, lambda: jax.grad(loss)(jnp.ones(4)))
+    assert isinstance(shown.error, TypeError)
+    last = text.splitlines()[-1]
+    assert last == f"TypeError: {shown.error}"
+    assert last.startswith("TypeError: Gradient only defined for scalar-output functions.")
+    assert "Output had shape: (4,)." in last
+
+
+def test_jax_errors_are_named_with_their_module_and_keep_every_line():
+    @jax.jit
+    def relu_if(x):
+        if x > 0:
+            return x
+        return 0.0
+
+    text, shown = _shown(jax.errors.TracerBoolConversionError, lambda: relu_if(3.0))
+    message = str(shown.error)
+    assert "\n" in message  # JAX's message spans several lines; none may be lost
+    assert text.endswith(f"jax.errors.TracerBoolConversionError: {message}\n")
+    assert "https://docs.jax.dev/en/latest/errors.html" in text
+    # the innermost line of this file is the one a traceback would point at
+    assert "in relu_if, line" in text and "if x > 0:" in text
+
+
+def test_a_parent_type_is_enough():
+    text, shown = _shown(TypeError, lambda: jax.jit(lambda x: float(x))(1.0))
+    assert isinstance(shown.error, jax.errors.ConcretizationTypeError)
+    assert "jax.errors.ConcretizationTypeError: Abstract tracer value encountered" in text
+
+
+def test_nothing_raised_fails_loudly():
+    out = io.StringIO()
+    with pytest.raises(AssertionError, match="expected TypeError, but the block raised nothing"):
+        with shows_error(TypeError, file=out):
+            jnp.ones(3).sum()
+    assert out.getvalue() == ""
+
+
+def test_another_type_fails_loudly_and_keeps_the_real_error():
+    with pytest.raises(AssertionError, match="expected ValueError, but the block raised ZeroDivisionError") as info:
+        with shows_error(ValueError, file=io.StringIO()):
+            1 / 0  # noqa: B018
+    assert isinstance(info.value.__cause__, ZeroDivisionError)
+
+
+def test_a_tuple_of_types_and_a_message_pattern():
+    _, shown = _shown((KeyError, IndexError), lambda: [][1], match="out of range")
+    assert isinstance(shown.error, IndexError)
+    with pytest.raises(AssertionError, match="does not match 'tuple': list index out of range"):
+        _shown(IndexError, lambda: [][1], match="tuple")
+
+
+def test_interrupts_are_never_swallowed_or_disguised():
+    with pytest.raises(KeyboardInterrupt):
+        with shows_error(ValueError, file=io.StringIO()):
+            raise KeyboardInterrupt
+
+
+def test_not_an_exception_type_is_refused():
+    with pytest.raises(TypeError, match="wants an exception type"):
+        shows_error("TypeError")
+
+
+def test_in_ipython_the_line_is_the_cells(tmp_path):
+    """Run as IPython runs a cell: the printed line is the cell's, with its number in the cell."""
+    script = tmp_path / "cell.py"
+    script.write_text(
+        "from IPython.core.interactiveshell import InteractiveShell\n"
+        "shell = InteractiveShell.instance()\n"
+        "cell = '''import jax.numpy as jnp\n"
+        "from jaxcourse.errors import shows_error\n"
+        "w = jnp.zeros(5)\n"
+        "with shows_error(TypeError):\n"
+        "    w[0] = 1.0\n"
+        "print('the notebook goes on')\n'''\n"
+        "result = shell.run_cell(cell)\n"
+        "assert result.success, result.error_in_exec\n"
+    )
+    done = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr[-3000:]
+    lines = done.stderr.splitlines()
+    assert lines[-2] == "line 5: w[0] = 1.0"
+    assert lines[-1].startswith("TypeError: JAX arrays are immutable and do not support in-place item assignment.")
+    assert done.stdout.strip().endswith("the notebook goes on")

@@ -1,0 +1,65 @@
+"""`nbgrader validate`, as a student runs it on a released exercise in its own folder."""
+
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import nbformat
+import pytest
+
+from jaxcourse import grading
+
+ROOT = Path(__file__).resolve().parents[1]
+NAME = "01_xor"
+RELEASED = ROOT / "exercises" / NAME / f"{NAME}.ipynb"
+SOURCE = ROOT / "solutions" / NAME / f"{NAME}.ipynb"
+
+
+def _validate(notebook: Path) -> str:
+    """`nbgrader validate <file>` in the notebook's folder (no nbgrader_config.py there, as for a
+    student who downloaded the exercise); its whole output."""
+    done = subprocess.run(
+        [str(Path(sys.executable).parent / "nbgrader"), "validate", notebook.name],
+        cwd=notebook.parent, capture_output=True, text=True, timeout=300,
+        env=grading._nbgrader_env(),
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    return done.stdout + done.stderr
+
+
+def _visible_tests(notebook: nbformat.NotebookNode) -> int:
+    return sum(1 for c in notebook.cells if c.metadata.get("nbgrader", {}).get("grade"))
+
+
+@pytest.mark.slow
+def test_validate_lists_every_failing_test_of_the_untouched_release(tmp_path):
+    student = tmp_path / NAME / RELEASED.name
+    student.parent.mkdir()
+    shutil.copy(RELEASED, student)
+    output = _validate(student)
+    tests = _visible_tests(nbformat.read(RELEASED, as_version=4))
+    assert tests == len(grading.tasks(ROOT, NAME)) == 6
+    assert f"VALIDATION FAILED ON {tests} CELL(S)!" in output, output[-3000:]
+    assert len(re.findall(r"^The following cell failed:", output, flags=re.M)) == tests
+    assert 'expect_shape(forward(_zeros, X), (4,), "forward(params, X)")' in output
+    assert "NotImplementedError" in output
+    assert "Success!" not in output
+
+
+@pytest.mark.slow
+def test_validate_passes_a_solved_release(tmp_path):
+    student = tmp_path / NAME / RELEASED.name
+    student.parent.mkdir()
+    nbformat.write(grading.solved(SOURCE, RELEASED), student)
+    output = _validate(student)
+    assert "Success! Your notebook passes all the tests." in output, output[-3000:]
+    assert "VALIDATION FAILED" not in output
+
+
+def test_each_exercise_tells_students_how_to_validate():
+    for path in sorted((ROOT / "exercises").glob("*/*.ipynb")):
+        first = nbformat.read(path, as_version=4).cells[0]
+        assert first.cell_type == "markdown"
+        assert "*Validate*" in first.source and f"`nbgrader validate {path.name}`" in first.source, path
