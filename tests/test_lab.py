@@ -17,7 +17,7 @@ import nbformat
 import pytest
 from browser import NO_CHROMIUM, check_screenshot
 
-from jaxcourse import grading
+from jaxcourse.course import assignments
 
 ROOT = Path(__file__).resolve().parents[1]
 ARTIFACTS = ROOT / "build" / "artifacts"
@@ -155,7 +155,7 @@ def test_an_exercise_runs_in_jupyterlab_in_chromium(tmp_path):
     ids = [c.metadata.get("nbgrader", {}).get("grade_id") for c in released.cells]
     setup, task1, test1, test2 = (ids.index(g) for g in ("setup", "task-01-forward", "test-01-forward",
                                                           "test-02-loss"))
-    answer = grading.solution_code(next(
+    answer = assignments.solution_code(next(
         c.source for c in nbformat.read(ROOT / "solutions" / name / f"{name}.ipynb", as_version=4).cells
         if c.metadata.get("nbgrader", {}).get("grade_id") == "task-01-forward"))
     import jax

@@ -21,7 +21,7 @@ from jaxcourse.course.assignments import (
 )
 
 
-def _nbgrader_env(extra: dict[str, str] | None = None) -> dict[str, str]:
+def nbgrader_env(extra: dict[str, str] | None = None) -> dict[str, str]:
     # nbgrader shells out to alembic, and kernels are found through PATH: put this Python's bin first.
     env = {**os.environ, **(extra or {})}
     env["PATH"] = os.pathsep.join([str(Path(sys.executable).parent), env.get("PATH", "")])
@@ -36,7 +36,7 @@ def nbgrader(args: list[str], course: Path, env: dict[str, str] | None = None) -
     result = subprocess.run(
         [sys.executable, "-m", "nbgrader", *args],
         cwd=course,
-        env=_nbgrader_env(env),
+        env=nbgrader_env(env),
         capture_output=True,
         text=True,
     )

@@ -9,9 +9,9 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from jaxcourse import grading
+from jaxcourse.course import assignments, release
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 NAME = "01_xor"
 RELEASED = ROOT / "exercises" / NAME / f"{NAME}.ipynb"
 SOURCE = ROOT / "solutions" / NAME / f"{NAME}.ipynb"
@@ -23,7 +23,7 @@ def _validate(notebook: Path) -> str:
     done = subprocess.run(
         [str(Path(sys.executable).parent / "nbgrader"), "validate", notebook.name],
         cwd=notebook.parent, capture_output=True, text=True, timeout=300,
-        env=grading._nbgrader_env(),
+        env=release.nbgrader_env(),
     )
     assert done.returncode == 0, done.stderr[-3000:]
     return done.stdout + done.stderr
@@ -40,7 +40,7 @@ def test_validate_lists_every_failing_test_of_the_untouched_release(tmp_path):
     shutil.copy(RELEASED, student)
     output = _validate(student)
     tests = _visible_tests(nbformat.read(RELEASED, as_version=4))
-    assert tests == len(grading.tasks(ROOT, NAME)) == 6
+    assert tests == len(assignments.tasks(ROOT, NAME)) == 6
     assert f"VALIDATION FAILED ON {tests} CELL(S)!" in output, output[-3000:]
     assert len(re.findall(r"^The following cell failed:", output, flags=re.M)) == tests
     assert 'expect_shape(forward(_zeros, X), (4,), "forward(params, X)")' in output
@@ -52,7 +52,7 @@ def test_validate_lists_every_failing_test_of_the_untouched_release(tmp_path):
 def test_validate_passes_a_solved_release(tmp_path):
     student = tmp_path / NAME / RELEASED.name
     student.parent.mkdir()
-    nbformat.write(grading.solved(SOURCE, RELEASED), student)
+    nbformat.write(assignments.solved(SOURCE, RELEASED), student)
     output = _validate(student)
     assert "Success! Your notebook passes all the tests." in output, output[-3000:]
     assert "VALIDATION FAILED" not in output
