@@ -48,6 +48,22 @@ def _line(tb: TracebackType | None) -> traceback.FrameSummary | None:
     return frames[-1]
 
 
+def _where(frame: traceback.FrameSummary) -> str:
+    """`Cell In[5], line 7, in predict` as IPython's tracebacks say it (`line 7, in predict`
+    outside IPython): the cell may be an earlier one, where the function was defined."""
+    parts = [f"line {frame.lineno}"]
+    ipython = sys.modules.get("IPython")
+    shell = ipython.get_ipython() if ipython is not None else None
+    compiler = getattr(shell, "compile", None)
+    if hasattr(compiler, "format_code_name"):
+        named = compiler.format_code_name(frame.filename)
+        if named:
+            parts.insert(0, " ".join(named))  # ("Cell", "In[5]")
+    if frame.name != "<module>":
+        parts.append(f"in {frame.name}")
+    return ", ".join(parts)
+
+
 class shows_error:  # lower case: it reads like a function, `with shows_error(TypeError):`
     """Context manager: the block must raise `expected` (a type or a tuple of types).
 
@@ -96,8 +112,7 @@ class shows_error:  # lower case: it reads like a function, `with shows_error(Ty
         lines = []
         frame = _line(tb if tb is not None else error.__traceback__)
         if frame is not None and frame.line:
-            where = "" if frame.name == "<module>" else f"in {frame.name}, "
-            lines.append(f"{where}line {frame.lineno}: {frame.line.strip()}")
+            lines.append(f"{_where(frame)}: {frame.line.strip()}")
         message = str(error)
         lines.append(f"{_name(type(error))}: {message}" if message else _name(type(error)))
         # notes (PEP 678) as Python prints them, except JAX's remark about its hidden frames

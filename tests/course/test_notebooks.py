@@ -1,5 +1,6 @@
 """Every chapter runs top to bottom in quick mode, and really reaches its last cell."""
 
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -138,5 +139,7 @@ def test_a_chapter_runs_under_plain_nbconvert(tmp_path):
     assert notebooks.problems(executed) == []
     shown = ["".join(o.text for o in c.outputs if o.get("name") == "stderr")
              for c in executed.cells if c.cell_type == "code" and "shows_error(" in c.source]
-    assert len(shown) == 6 and all(text.startswith(("line ", "in ")) for text in shown), shown
+    assert len(shown) == 6 and all(text.startswith("Cell In[") for text in shown), shown
+    # a function defined in an earlier cell: that cell's number, and the function's name
+    assert any(re.match(r"Cell In\[\d+\], line 2, in recurrence: a = jnp.zeros\(n\)\n", t) for t in shown), shown
     assert any("TypeError: Gradient only defined for scalar-output functions." in t for t in shown)

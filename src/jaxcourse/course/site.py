@@ -139,7 +139,7 @@ def with_nav(page: str, chapter: Chapter) -> str:
 
 
 # papermill inserts these markdown cells ("An Exception was encountered at ...") when a cell
-# raises, also for a sharp bit shown on purpose; notebooks.execute has already judged every error
+# raises; notebooks.execute fails such a run, so a rendered page should never carry one
 PAPERMILL_ERROR_TAG = "papermill-error-cell-tag"
 
 
