@@ -27,7 +27,7 @@ ROOT = Path(__file__).resolve().parents[2]
 JAXCOURSE = [sys.executable, "-m", "jaxcourse.cli"]
 # one worker grades the hostile class and runs everything that reads it
 pytestmark = pytest.mark.xdist_group("hostile")
-LIMITS = ["--cell-timeout", "12", "--notebook-timeout", "240", "--memory", "1.5", "--no-progress"]
+LIMITS = ["--cell-timeout", "20", "--notebook-timeout", "240", "--memory", "1.5", "--no-progress"]
 
 class Listener:
     """A TCP server on the host's loopback; a sandboxed kernel must never reach it."""
