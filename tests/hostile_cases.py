@@ -3,7 +3,7 @@
 Every case is built from the real solution at test time (so it never drifts from the
 assignment): a file that is not a notebook, a notebook whose locked cells were tampered with, or
 the solution with one task's cell replaced by hostile code. Points of 01_xor's tasks: 01 forward 2,
-02 loss 2, 03 step 2, 04 train 3, 05 recurrence 2, 06 hamming 1 (12 in all).
+02 loss 2, 03 momentum 2, 04 pascal 2, 05 hamming matrix 1, 06 ensemble 3 (12 in all).
 """
 
 from __future__ import annotations
@@ -20,8 +20,8 @@ from jaxcourse.course import assignments
 ASSIGNMENT = "01_xor"
 NOTEBOOK = "01_xor.ipynb"
 FULL = 12.0
-POINTS = {"task-01-forward": 2, "task-02-loss": 2, "task-03-step": 2, "task-04-train": 3,
-          "task-05-recurrence": 2, "task-06-hamming": 1}
+POINTS = {"task-01-forward": 2, "task-02-loss": 2, "task-03-momentum": 2, "task-04-pascal": 2,
+          "task-05-hamming-matrix": 1, "task-06-ensemble": 3}
 
 
 @dataclass
@@ -183,21 +183,21 @@ while True:
     _hog.append(_np.ones(2**24))  # 128 MiB each, written so that it is really resident
 """
 SLOW_COMPILE = '''@partial(jax.jit, static_argnames="n")
-def recurrence(a0, a1, n):
-    a = jnp.zeros(n).at[0].set(a0).at[1].set(a1)
-    for i in range(2, n):
-        a = a.at[i].set(a[i - 1] + a[i - 2])
+def pascal(n):
+    P = jnp.zeros((n, n)).at[:, 0].set(1.0)
+    for i in range(1, n):
+        P = P.at[i, 1:i + 1].set(P[i - 1, :i] + P[i - 1, 1:i + 1])
     noise = jnp.zeros(n)
-    for k in range(1500):  # correct, but thousands of traced ops: slow to trace and compile
+    for k in range(1000):  # correct, but a thousand traced ops per size: slow to trace and compile
         noise = noise + jnp.sin(noise * k)
-    return a + 0.0 * noise
+    return P + 0.0 * noise[None, :]
 '''
 NOT_JITTABLE = '''import numpy as _np
 
-def cross_entropy(y_hat, y, eps=1e-7):
-    y_hat, y = _np.asarray(y_hat, _np.float64), _np.asarray(y, _np.float64)
-    losses = [-(t * _np.log(p + eps) + (1 - t) * _np.log(1 - p + eps)) for p, t in zip(y_hat, y)]
-    return jnp.asarray(sum(losses) / len(losses), dtype=jnp.float32)
+def hamming_matrix(A, B):
+    A, B = _np.asarray(A), _np.asarray(B)
+    rows = [[int((a != b).sum()) for b in B] for a in A]
+    return jnp.asarray(_np.array(rows, dtype=_np.int32).reshape(len(A), len(B)))
 '''
 EQ_ALWAYS_TRUE = """class _Always:
     shape = ()
@@ -208,7 +208,7 @@ EQ_ALWAYS_TRUE = """class _Always:
     def __ne__(self, other):
         return False
 
-def cross_entropy(y_hat, y, eps=1e-7):
+def bce_with_logits(z, y):
     return _Always()
 """
 
@@ -232,14 +232,14 @@ CASES = [
          lambda ctx: _edit(ctx, "task-02-loss", "test-02-loss", _rename_id)),
     Case("metadata-stripped", FULL, "matched by position", _strip_metadata),
     Case("other-kernelspec", FULL, "", _other_kernel),
-    Case("infinite-loop", FULL - 2, "interrupted", _prefixed("task-05-recurrence", "while True:\n    pass")),
+    Case("infinite-loop", FULL - 2, "interrupted", _prefixed("task-04-pascal", "while True:\n    pass")),
     Case("ignores-sigint", FULL - 2, "ignored the interrupt", _prefixed(
-        "task-05-recurrence", "import signal\nsignal.signal(signal.SIGINT, signal.SIG_IGN)\nwhile True:\n    pass")),
-    Case("sys-exit", FULL - 1, "", _prefixed("task-06-hamming", "import sys\nsys.exit()")),
-    Case("exit-call", FULL - 1, "", _prefixed("task-06-hamming", "exit()")),
-    Case("os-exit", FULL - 3, "the kernel died", _prefixed("task-04-train", "import os\nos._exit(0)")),
-    Case("segfault", FULL - 2, "the kernel died", _prefixed("task-03-step", "import ctypes\nctypes.string_at(0)")),
-    Case("memory-blowup", FULL - 1, "ran out of memory", _prefixed("task-06-hamming", MEMORY_BLOWUP)),
+        "task-04-pascal", "import signal\nsignal.signal(signal.SIGINT, signal.SIG_IGN)\nwhile True:\n    pass")),
+    Case("sys-exit", FULL - 1, "", _prefixed("task-05-hamming-matrix", "import sys\nsys.exit()")),
+    Case("exit-call", FULL - 1, "", _prefixed("task-05-hamming-matrix", "exit()")),
+    Case("os-exit", FULL - 3, "the kernel died", _prefixed("task-06-ensemble", "import os\nos._exit(0)")),
+    Case("segfault", FULL - 2, "the kernel died", _prefixed("task-03-momentum", "import ctypes\nctypes.string_at(0)")),
+    Case("memory-blowup", FULL - 1, "ran out of memory", _prefixed("task-05-hamming-matrix", MEMORY_BLOWUP)),
     Case("output-flood", FULL, "", _prefixed("task-01-forward", "for _i in range(200_000):\n    print(_i)")),
     Case("eq-always-true", FULL - 2, "", lambda ctx: _file(ctx.with_answer("task-02-loss", EQ_ALWAYS_TRUE))),
     Case("patched-checks", FULL - 2, "put back", _prefixed(
@@ -263,6 +263,6 @@ CASES = [
     Case("warning-on-stderr", FULL, "", _prefixed(
         "task-02-loss", "import sys, warnings\nwarnings.warn('this is only a warning')\n"
         "print('debug output on stderr', file=sys.stderr)")),
-    Case("not-jittable", FULL, "", lambda ctx: _file(ctx.with_answer("task-02-loss", NOT_JITTABLE))),
-    Case("slow-compile", FULL, "", lambda ctx: _file(ctx.with_answer("task-05-recurrence", SLOW_COMPILE))),
+    Case("not-jittable", FULL, "", lambda ctx: _file(ctx.with_answer("task-05-hamming-matrix", NOT_JITTABLE))),
+    Case("slow-compile", FULL, "", lambda ctx: _file(ctx.with_answer("task-04-pascal", SLOW_COMPILE))),
 ]

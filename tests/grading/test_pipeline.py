@@ -226,7 +226,7 @@ def test_lms_zip_graded_through_a_running_dask_scheduler(tmp_path, dask_cluster)
     from jaxcourse.course import assignments
 
     ctx = Context(ROOT, tmp_path / "course", tmp_path / "unused", 0)
-    wrong = ctx.with_answer("task-06-hamming", ctx.mistake("task-06-hamming"))
+    wrong = ctx.with_answer("task-05-hamming-matrix", ctx.mistake("task-05-hamming-matrix"))
     archive = tmp_path / "submissions.zip"
     with zipfile.ZipFile(archive, "w") as zipped:
         zipped.writestr("01_xor submissions/ada_1234_5678_01_xor.ipynb", nbformat.writes(ctx.solved()))

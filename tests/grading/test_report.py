@@ -19,38 +19,43 @@ from jaxcourse.grading import bench, report, submissions
 ROOT = Path(__file__).resolve().parents[2]
 ARTIFACTS = ROOT / "build" / "artifacts"
 
-# Correct train() written two ways; `copy` is the scan one renamed, re-commented and re-spaced.
-TRAIN_SCAN = '''@partial(jax.jit, static_argnames=("loss_fn", "steps"))
-def train(loss_fn, params, x, y, lr, steps):
-    def body(state, _):
-        value, grads = jax.value_and_grad(loss_fn)(state, x, y)
-        updated = tuple(w - lr * g for w, g in zip(state, grads))
-        return updated, value
+# Correct train_many() written two ways; `copy` is the vmapped-step one renamed, re-commented and
+# re-spaced (the names `scan`, `copy`, `loop` are the students').
+TRAIN_SCAN = '''def train_many(keys, steps, lr):
+    def step(params):
+        grads = jax.grad(xor_loss)(params, X, Y)
+        return tuple(p - lr * g for p, g in zip(params, grads))
 
-    return jax.lax.scan(body, tuple(params), None, length=steps)
+    step_all = jax.jit(jax.vmap(step))
+    params = jax.vmap(init_params)(keys)
+    for _ in range(steps):
+        params = step_all(params)
+    return params, jax.vmap(xor_loss, in_axes=(0, None, None))(params, X, Y)
 '''
-TRAIN_COPY = '''@partial(jax.jit, static_argnames=("loss_fn", "steps"))
-def train(loss_fn, params, x, y, lr, steps):
-    # one gradient step per scan iteration
-    def update(p, unused):
-        loss, g = jax.value_and_grad(loss_fn)(p, x, y)
+TRAIN_COPY = '''def train_many(keys, steps, lr):
+    # one gradient step for one network
+    def one(net):
+        g = jax.grad(xor_loss)(net, X, Y)
+        return tuple(w - lr * d for w, d in zip(net, g))
+    all_at_once = jax.jit(jax.vmap(one))
 
-        new_p = tuple(a - lr * b for a, b in zip(p, g))
-        return new_p, loss
-    return jax.lax.scan(update, tuple(params), None, length=steps)
+    nets = jax.vmap(init_params)(keys)
+    for i in range(steps):
+        nets = all_at_once(nets)  # every network at once
+    return nets, jax.vmap(xor_loss, in_axes=(0, None, None))(nets, X, Y)
 '''
-TRAIN_LOOP = '''@partial(jax.jit, static_argnames=("loss_fn", "steps"))
-def train(loss_fn, params, x, y, lr, steps):
-    def step(i, carry):
-        params, losses = carry
-        loss = loss_fn(params, x, y)
-        grads = jax.grad(loss_fn)(params, x, y)
-        params = tuple(p - lr * g for p, g in zip(params, grads))
-        return params, losses.at[i].set(loss)
+TRAIN_LOOP = '''def train_many(keys, steps, lr):
+    @jax.jit
+    def train_one(key):
+        def body(_, params):
+            loss_grad = jax.grad(xor_loss)(params, X, Y)
+            return jax.tree.map(lambda p, g: p - lr * g, params, loss_grad)
 
-    return jax.lax.fori_loop(0, steps, step, (tuple(params), jnp.zeros(steps)))
+        final = jax.lax.fori_loop(0, steps, body, init_params(key))
+        return final, xor_loss(final, X, Y)
+
+    return jax.vmap(train_one)(keys)
 '''
-
 
 pytestmark = pytest.mark.xdist_group("report")
 
@@ -68,7 +73,7 @@ def _grade_and_report(tmp: Path) -> None:
     ctx = Context(ROOT, tmp / "course", tmp / "class", 0)
     students = bench.synthetic_class(ROOT, ASSIGNMENT, 4)
     for name, code in (("scan", TRAIN_SCAN), ("copy", TRAIN_COPY), ("loop", TRAIN_LOOP)):
-        students[name] = {NOTEBOOK: ctx.with_answer("task-04-train", code)}
+        students[name] = {NOTEBOOK: ctx.with_answer("task-06-ensemble", code)}
     folder = submissions.write_class(tmp / "class", students)
     (folder / "absent").mkdir()
     (folder / "absent" / "excuse.txt").write_text("dog ate it")
@@ -84,8 +89,8 @@ def test_similar_answers_renamed_copy_found_independent_not(graded):
     notebooks = report._graded_notebooks(graded, ASSIGNMENT)
     pairs = {(p.first, p.second, p.cell) for p in
              report.similarity.similar_pairs(report.answers(notebooks), threshold=0.9)}
-    assert ("copy", "scan", "task-04-train") in pairs
-    assert not any({"loop"} & {a, b} and cell == "task-04-train" for a, b, cell in pairs)
+    assert ("copy", "scan", "task-06-ensemble") in pairs
+    assert not any({"loop"} & {a, b} and cell == "task-06-ensemble" for a, b, cell in pairs)
 
 
 @pytest.mark.slow
