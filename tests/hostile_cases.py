@@ -191,21 +191,20 @@ while True:
 """
 SLOW_COMPILE = '''@partial(jax.jit, static_argnames="n")
 def pascal(n):
-    P = jnp.zeros((n, n))
-    P = P.at[:, 0].set(1.0)
+    P = jnp.zeros((n, n)).at[:, 0].set(1.0)
     for i in range(1, n):
         P = P.at[i, 1:i + 1].set(P[i - 1, :i] + P[i - 1, 1:i + 1])
     noise = jnp.zeros(n)
-    for k in range(800):  # correct, but thousands of traced ops: slow to trace and compile
+    for k in range(1000):  # correct, but a thousand traced ops per size: slow to trace and compile
         noise = noise + jnp.sin(noise * k)
     return P + 0.0 * noise[None, :]
 '''
 NOT_JITTABLE = '''import numpy as _np
 
-def bce_with_logits(z, y):
-    z, y = _np.asarray(z, _np.float64), _np.asarray(y, _np.float64)
-    losses = [t * _np.logaddexp(0.0, -v) + (1 - t) * _np.logaddexp(0.0, v) for v, t in zip(z, y)]
-    return jnp.asarray(sum(losses) / len(losses), dtype=jnp.float32)
+def hamming_matrix(A, B):
+    A, B = _np.asarray(A), _np.asarray(B)
+    rows = [[int((a != b).sum()) for b in B] for a in A]
+    return jnp.asarray(_np.array(rows, dtype=_np.int32).reshape(len(A), len(B)))
 '''
 EQ_ALWAYS_TRUE = """class _Always:
     shape = ()
@@ -347,8 +346,7 @@ CASES = [
     Case("warning-on-stderr", FULL, "", _prefixed(
         "task-02-loss", "import sys, warnings\nwarnings.warn('this is only a warning')\n"
         "print('debug output on stderr', file=sys.stderr)")),
-    # right values, but NumPy inside: the hidden test's jax.grad of it fails
-    Case("not-jittable", FULL - 2, "", lambda ctx: _file(ctx.with_answer("task-02-loss", NOT_JITTABLE))),
+    Case("not-jittable", FULL, "", lambda ctx: _file(ctx.with_answer("task-05-hamming-matrix", NOT_JITTABLE))),
     Case("slow-compile", FULL, "", lambda ctx: _file(ctx.with_answer("task-04-pascal", SLOW_COMPILE))),
     # the sandbox: each would score less (a wrong answer) if the hole were open
     Case("sysv-ipc", FULL, "", _sysv_ipc),
