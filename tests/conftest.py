@@ -21,7 +21,11 @@ def root() -> Path:
 def built_once(tmp_path_factory, name: str):
     """A folder that one pytest-xdist worker fills and every worker reads: yields (folder, build),
     `build` True for the one that must fill it (the others wait for it)."""
-    shared = tmp_path_factory.getbasetemp().parent
+    # under pytest-xdist each worker has its own base folder: share their parent; alone, this
+    # session's own (the parent would hold folders from earlier sessions)
+    shared = tmp_path_factory.getbasetemp()
+    if os.environ.get("PYTEST_XDIST_WORKER"):
+        shared = shared.parent
     folder = shared / name
     with open(shared / f"{name}.lock", "w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
@@ -32,3 +36,9 @@ def built_once(tmp_path_factory, name: str):
         yield folder, build
         if build:
             done.touch()
+
+
+def first_check(notebook, grade_id: str = "test-01-forward") -> str:
+    """The first `expect_...` line of a visible test cell: what a failing run shows of it."""
+    cell = next(c for c in notebook.cells if c.metadata.get("nbgrader", {}).get("grade_id") == grade_id)
+    return next(line for line in cell.source.splitlines() if line.startswith("expect_"))
