@@ -15,7 +15,7 @@ from pathlib import Path
 
 import nbformat
 import pytest
-from browser import NO_CHROMIUM, check_screenshot
+from browser import NO_CHROMIUM, check_screenshot, free_port
 from conftest import first_check
 
 from jaxcourse.course import assignments
@@ -29,16 +29,18 @@ CHROMIUM = shutil.which("chromium")
 pytestmark = pytest.mark.xdist_group("jupyterlab")
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
+def _stop(server: subprocess.Popen) -> None:
+    os.killpg(server.pid, signal.SIGTERM)
+    try:
+        server.wait(timeout=30)
+    except subprocess.TimeoutExpired:
+        os.killpg(server.pid, signal.SIGKILL)
+        server.wait()
 
 
 @pytest.mark.slow
 def test_jupyter_lab_serves_the_course(tmp_path):
-    port = _free_port()
+    port = free_port()
     runtime_dir = tmp_path / "runtime"
     env = {**os.environ, "JUPYTER_RUNTIME_DIR": str(runtime_dir)}
     command = [
@@ -66,12 +68,7 @@ def test_jupyter_lab_serves_the_course(tmp_path):
         with urllib.request.urlopen(f"http://127.0.0.1:{port}/api/contents/chapters", timeout=5) as response:
             assert b"01_xor.ipynb" in response.read()
     finally:
-        os.killpg(server.pid, signal.SIGTERM)
-        try:
-            server.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            os.killpg(server.pid, signal.SIGKILL)
-            server.wait()
+        _stop(server)
     assert not list(runtime_dir.glob("jpserver-*")), "the server left its runtime files behind"
     with socket.socket() as s:
         assert s.connect_ex(("127.0.0.1", port)) != 0, "something still listens on the port"
@@ -94,7 +91,7 @@ def _lab(root: Path, scratch: Path):
         path = scratch / "settings" / name
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(json.dumps(values))
-    port = _free_port()
+    port = free_port()
     env = {**os.environ, "JUPYTER_RUNTIME_DIR": str(scratch / "runtime")}
     command = [
         str(Path(sys.executable).parent / "jupyter"), "lab", "--no-browser", f"--port={port}",
@@ -117,13 +114,29 @@ def _lab(root: Path, scratch: Path):
                 time.sleep(0.3)
         yield base
     finally:
-        os.killpg(server.pid, signal.SIGTERM)
-        try:
-            server.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            os.killpg(server.pid, signal.SIGKILL)
-            server.wait()
+        _stop(server)
         log.close()
+
+
+@contextlib.contextmanager
+def _opened(tmp_path: Path, name: str):
+    """A copy of exercises/<name> (the page edits it) open in JupyterLab in headless Chromium, its
+    kernel idle; yields (page, the copied notebook as released)."""
+    from playwright.sync_api import sync_playwright
+
+    course = tmp_path / "course"
+    (course / name).mkdir(parents=True)
+    shutil.copy(ROOT / "exercises" / name / f"{name}.ipynb", course / name)
+    released = nbformat.read(course / name / f"{name}.ipynb", as_version=4)
+    with _lab(course, tmp_path) as base, sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox", "--disable-gpu"])
+        try:
+            page = browser.new_page(viewport={"width": 1400, "height": 1000})
+            page.goto(f"{base}/lab/tree/{name}/{name}.ipynb")
+            page.wait_for_selector(".jp-Notebook-ExecutionIndicator[data-status='idle']", timeout=60_000)
+            yield page, released
+        finally:
+            browser.close()
 
 
 def _cell(page, index: int):
@@ -149,60 +162,47 @@ def test_an_exercise_runs_in_jupyterlab_in_chromium(tmp_path):
     message; answer task 1 in the page, Run All again: that test passes and the next one fails."""
     if CHROMIUM is None:
         pytest.fail(NO_CHROMIUM)
-    from playwright.sync_api import sync_playwright
-
     name = "01_xor"
-    course = tmp_path / "course"
-    (course / name).mkdir(parents=True)
-    shutil.copy(ROOT / "exercises" / name / f"{name}.ipynb", course / name)  # a copy: the page edits it
-    released = nbformat.read(course / name / f"{name}.ipynb", as_version=4)
-    ids = [c.metadata.get("nbgrader", {}).get("grade_id") for c in released.cells]
-    setup, task1, test1, test2 = (ids.index(g) for g in ("setup", "task-01-forward", "test-01-forward",
-                                                          "test-02-loss"))
     answer = assignments.solution_code(next(
         c.source for c in nbformat.read(ROOT / "solutions" / name / f"{name}.ipynb", as_version=4).cells
         if c.metadata.get("nbgrader", {}).get("grade_id") == "task-01-forward"))
     import jax
 
-    with _lab(course, tmp_path) as base, sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox", "--disable-gpu"])
-        try:
-            page = browser.new_page(viewport={"width": 1400, "height": 1000})
-            page.goto(f"{base}/lab/tree/{name}/{name}.ipynb")
-            page.wait_for_selector(".jp-Notebook-ExecutionIndicator[data-status='idle']", timeout=60_000)
-            # every cell in the page (the notebook attaches them just after the kernel is up)
-            page.wait_for_function(f"document.querySelectorAll('.jp-Notebook .jp-Cell').length"
-                                   f" === {len(released.cells)}", timeout=30_000)
+    with _opened(tmp_path, name) as (page, released):
+        ids = [c.metadata.get("nbgrader", {}).get("grade_id") for c in released.cells]
+        setup, task1, test1, test2 = (ids.index(g) for g in ("setup", "task-01-forward", "test-01-forward",
+                                                              "test-02-loss"))
+        # every cell in the page (the notebook attaches them just after the kernel is up)
+        page.wait_for_function(f"document.querySelectorAll('.jp-Notebook .jp-Cell').length"
+                               f" === {len(released.cells)}", timeout=30_000)
 
-            _run_all(page)
-            _wait_for_text(page, test1, "NotImplementedError")
-            setup_line = _cell(page, setup).locator(".jp-OutputArea").text_content()
-            assert f"JAX {jax.__version__} on cpu" in setup_line
-            failed = _cell(page, test1).locator(".jp-OutputArea").text_content()
-            assert first_check(released) in failed
-            # Run All stopped at the first failure: the next test never ran
-            assert _cell(page, test2).locator(".jp-OutputArea").text_content().strip() == ""
+        _run_all(page)
+        _wait_for_text(page, test1, "NotImplementedError")
+        setup_line = _cell(page, setup).locator(".jp-OutputArea").text_content()
+        assert f"JAX {jax.__version__} on cpu" in setup_line
+        failed = _cell(page, test1).locator(".jp-OutputArea").text_content()
+        assert first_check(released) in failed
+        # Run All stopped at the first failure: the next test never ran
+        assert _cell(page, test2).locator(".jp-OutputArea").text_content().strip() == ""
 
-            # answer task 1 in its editor, as a student types (inserted, so no auto-indent)
-            editor = _cell(page, task1).locator(".cm-content")
-            editor.click()
-            page.keyboard.press("Control+A")
-            page.keyboard.insert_text(answer)
-            assert "raise NotImplementedError" not in editor.text_content()
-            page.keyboard.press("Escape")
+        # answer task 1 in its editor, as a student types (inserted, so no auto-indent)
+        editor = _cell(page, task1).locator(".cm-content")
+        editor.click()
+        page.keyboard.press("Control+A")
+        page.keyboard.insert_text(answer)
+        assert "raise NotImplementedError" not in editor.text_content()
+        page.keyboard.press("Escape")
 
-            _run_all(page)
-            _wait_for_text(page, test2, "NotImplementedError")
-            passed = _cell(page, test1)
-            assert passed.locator(".jp-OutputArea").text_content().strip() == ""  # no error, no output
-            assert passed.locator(".jp-InputPrompt").text_content().strip() not in ("[ ]:", "[*]:")
-            assert "expect_shape(_loss" in _cell(page, test2).locator(".jp-OutputArea").text_content()
+        _run_all(page)
+        _wait_for_text(page, test2, "NotImplementedError")
+        passed = _cell(page, test1)
+        assert passed.locator(".jp-OutputArea").text_content().strip() == ""  # no error, no output
+        assert passed.locator(".jp-InputPrompt").text_content().strip() not in ("[ ]:", "[*]:")
+        assert "expect_shape(_loss" in _cell(page, test2).locator(".jp-OutputArea").text_content()
 
-            _cell(page, task1).scroll_into_view_if_needed()
-            shot = tmp_path / "lab-01_xor.png"
-            page.screenshot(path=str(shot))
-        finally:
-            browser.close()
+        _cell(page, task1).scroll_into_view_if_needed()
+        shot = tmp_path / "lab-01_xor.png"
+        page.screenshot(path=str(shot))
     check_screenshot(shot, width=1400)
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     shutil.copy(shot, ARTIFACTS / shot.name)
@@ -214,30 +214,16 @@ def test_the_validate_button_lists_the_failing_tests(tmp_path):
     test is reported as failing (the exercise's first cell tells students to use it)."""
     if CHROMIUM is None:
         pytest.fail(NO_CHROMIUM)
-    from playwright.sync_api import sync_playwright
-
-    name = "01_xor"
-    course = tmp_path / "course"
-    (course / name).mkdir(parents=True)
-    shutil.copy(ROOT / "exercises" / name / f"{name}.ipynb", course / name)
-    tests = sum(1 for c in nbformat.read(course / name / f"{name}.ipynb", as_version=4).cells
-                if c.metadata.get("nbgrader", {}).get("grade"))
-    with _lab(course, tmp_path) as base, sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox", "--disable-gpu"])
-        try:
-            page = browser.new_page(viewport={"width": 1400, "height": 1000})
-            page.goto(f"{base}/lab/tree/{name}/{name}.ipynb")
-            page.wait_for_selector(".jp-Notebook-ExecutionIndicator[data-status='idle']", timeout=60_000)
-            page.locator(".jp-Toolbar-item", has_text="Validate").first.click()
-            dialog = page.locator(".jp-Dialog")
-            dialog.wait_for(timeout=120_000)
-            page.wait_for_function("!(document.querySelector('.jp-Dialog')?.textContent ?? '')"
-                                   ".includes('Validating')", timeout=120_000)
-            text = dialog.text_content()
-            page.screenshot(path=str(tmp_path / "validate.png"))
-        finally:
-            browser.close()
+    with _opened(tmp_path, "01_xor") as (page, released):
+        tests = sum(1 for c in released.cells if c.metadata.get("nbgrader", {}).get("grade"))
+        page.locator(".jp-Toolbar-item", has_text="Validate").first.click()
+        dialog = page.locator(".jp-Dialog")
+        dialog.wait_for(timeout=120_000)
+        page.wait_for_function("!(document.querySelector('.jp-Dialog')?.textContent ?? '')"
+                               ".includes('Validating')", timeout=120_000)
+        text = dialog.text_content()
+        page.screenshot(path=str(tmp_path / "validate.png"))
     assert text.startswith("Validation Results"), text[:2000]
     assert text.count("The following cell failed:") == tests == 6, text[:2000]
-    assert first_check(nbformat.read(ROOT / "exercises" / name / f"{name}.ipynb", as_version=4)) in text
+    assert first_check(released) in text
     assert "NotImplementedError" in text and "Success" not in text

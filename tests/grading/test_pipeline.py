@@ -293,7 +293,8 @@ def dask_cluster():
 
 @pytest.mark.slow
 def test_lms_zip_graded_through_a_running_dask_scheduler(tmp_path, dask_cluster):
-    """Canvas-style flat file names in one zip, graded by two external workers."""
+    """Canvas-style flat file names in one zip, graded by two external workers: the Canvas user id
+    is the student id, the name is shown beside it."""
     import zipfile
 
     import nbformat
@@ -309,8 +310,9 @@ def test_lms_zip_graded_through_a_running_dask_scheduler(tmp_path, dask_cluster)
         zipped.writestr("01_xor submissions/linus_3456_7890_01_xor.ipynb", nbformat.writes(ctx.released()))
         zipped.writestr("01_xor submissions/readme.txt", "from the LMS")
     result = grade(archive, tmp_path / "course", "--scheduler", dask_cluster)
-    assert scores(tmp_path / "course") == {"ada": 12.0, "grace": 11.0, "linus": 0.0}
+    assert scores(tmp_path / "course") == {"1234": 12.0, "2345": 11.0, "3456": 0.0}
     assert "readme.txt" in result.stdout, "a file with no student id is reported"
-    for student in ("ada", "grace", "linus"):
+    assert "3456 (linus)" in result.stdout, "who scored zero is named by id and name"
+    for student in ("1234", "2345", "3456"):
         assert (tmp_path / "course" / "feedback" / student / ASSIGNMENT / "01_xor.html").is_file()
     assert assignments.tasks(ROOT, ASSIGNMENT)[-1].grade_id in result.stdout
