@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import queue
 import secrets
 import shutil
 import signal
@@ -201,8 +202,6 @@ class Kernel:
         Output is kept up to the cell's share and what is left of the notebook's (`budget`);
         one message over `Limits.message_bytes` is dropped by ZeroMQ before it is read.
         """
-        import queue
-
         import nbformat
 
         limits = self.sandbox.limits
@@ -297,7 +296,7 @@ class Kernel:
             while time.monotonic() < end:
                 try:
                     message = channel.get_msg(timeout=0.1)
-                except Exception:  # queue.Empty
+                except queue.Empty:
                     continue
                 if message.get("parent_header", {}).get("msg_id") == msg_id:
                     return
@@ -307,7 +306,7 @@ class Kernel:
         while True:
             try:
                 reply = self.client.get_shell_msg(timeout=0.05 if wait == 0 else 0.5)
-            except Exception:  # queue.Empty
+            except queue.Empty:
                 if not self.alive() or time.monotonic() >= deadline:
                     return None
                 continue
