@@ -17,6 +17,7 @@ import nbformat
 import pytest
 from browser import NO_CHROMIUM, check_screenshot, free_port
 from conftest import first_check
+from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
 from jaxcourse.course import assignments
 
@@ -143,17 +144,45 @@ def _cell(page, index: int):
     return page.locator(".jp-Notebook .jp-Cell").nth(index)
 
 
+PROMPTS = "Array.from(document.querySelectorAll('.jp-Notebook .jp-Cell .jp-InputPrompt'), p => p.textContent)"
+
+
 def _run_all(page) -> None:
-    """Run → Run All Cells, through the menu as a student does."""
-    page.locator(".lm-MenuBar-itemLabel", has_text="Run").first.click()
-    page.locator("li.lm-Menu-item[data-command='runmenu:run-all']").click()
+    """Run → Run All Cells, through the menu as a student does. Under load the menu can open before
+    the notebook is the current widget (the item is then disabled and a click does nothing), so
+    wait for the item to be enabled and for some prompt to change, and click again if none did."""
+    for _attempt in range(3):
+        before = page.evaluate(PROMPTS)
+        page.locator(".lm-MenuBar-itemLabel", has_text="Run").first.click()
+        item = page.locator("li.lm-Menu-item[data-command='runmenu:run-all']")
+        page.wait_for_function("!document.querySelector(\"li.lm-Menu-item[data-command='runmenu:run-all']\")"
+                               "?.classList.contains('lm-mod-disabled')", timeout=60_000)
+        item.click()
+        try:
+            page.wait_for_function(f"JSON.stringify({PROMPTS}) !== {json.dumps(json.dumps(before))}",
+                                   timeout=30_000)
+            return
+        except PlaywrightTimeout:
+            page.keyboard.press("Escape")
+    raise AssertionError(f"Run All started nothing; prompts stayed {before}")
 
 
-def _wait_for_text(page, index: int, text: str, timeout_ms: int = 60_000) -> None:
-    page.wait_for_function(
-        "([i, text]) => (document.querySelectorAll('.jp-Notebook .jp-Cell')[i]"
-        "?.querySelector('.jp-OutputArea')?.textContent ?? '').includes(text)",
-        arg=[index, text], timeout=timeout_ms)
+def _cells_now(page) -> str:
+    """Each cell's prompt and the start of its output, for a failure message."""
+    return "\n".join(page.evaluate(
+        "Array.from(document.querySelectorAll('.jp-Notebook .jp-Cell'), c => "
+        "(c.querySelector('.jp-InputPrompt')?.textContent ?? '') + ' ' + "
+        "(c.querySelector('.jp-OutputArea')?.textContent ?? '').slice(0, 200))"))
+
+
+def _wait_for_text(page, index: int, text: str, timeout_ms: int = 180_000) -> None:
+    try:
+        page.wait_for_function(
+            "([i, text]) => (document.querySelectorAll('.jp-Notebook .jp-Cell')[i]"
+            "?.querySelector('.jp-OutputArea')?.textContent ?? '').includes(text)",
+            arg=[index, text], timeout=timeout_ms)
+    except PlaywrightTimeout:
+        raise AssertionError(f"cell {index} never showed {text!r}; the cells:\n{_cells_now(page)}") from None
 
 
 @pytest.mark.slow
