@@ -18,8 +18,11 @@ import resource
 import sys
 from pathlib import Path
 
-MS_RDONLY, MS_NOSUID, MS_NODEV, MS_REMOUNT, MS_BIND, MS_REC = 1, 2, 4, 32, 4096, 16384
+MS_RDONLY, MS_NOSUID, MS_NODEV, MS_REMOUNT, MS_BIND, MS_REC, MS_PRIVATE = 1, 2, 4, 32, 4096, 16384, 1 << 18
 MNT_DETACH = 2
+# unshare(2): what `unshare --mount --net --pid --ipc --uts` asks for
+NAMESPACES = 0x00020000 | 0x40000000 | 0x20000000 | 0x08000000 | 0x04000000
+PR_SET_PDEATHSIG = 1
 # Shown read-only in the kernel's root; everything else on the machine is simply not there.
 SYSTEM = ("/usr", "/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32", "/etc", "/sys")
 DEVICES = ("null", "zero", "full", "random", "urandom")
@@ -51,10 +54,28 @@ def _bind(fd: int, target: str, *, writable: bool) -> None:
         mount(None, target, None, MS_REMOUNT | MS_BIND | MS_RDONLY | MS_NOSUID | MS_NODEV)
 
 
-def build(spec: dict) -> None:
-    """A new root on an empty tmpfs holding only what the kernel needs, then chroot into it."""
+def join_cgroups(spec: dict) -> None:
     for procs in spec.get("cgroup_procs", []):
         Path(procs).write_text(str(os.getpid()))
+
+
+def unshare() -> None:
+    """Fresh mount, network, PID, IPC and UTS namespaces for this process (its next child is the
+    new PID namespace's first process); mounts made from here on stay in it."""
+    if _libc.unshare(ctypes.c_int(NAMESPACES)) != 0:
+        errno = ctypes.get_errno()
+        raise OSError(errno, f"unshare: {os.strerror(errno)}")
+    mount(None, "/", None, MS_REC | MS_PRIVATE)
+
+
+def die_with_parent() -> None:
+    """SIGKILL when the process that waits for this one dies (set after the last change of user:
+    a change of credentials clears it)."""
+    _libc.prctl(PR_SET_PDEATHSIG, 9)
+
+
+def build(spec: dict) -> None:
+    """A new root on an empty tmpfs holding only what the kernel needs, then chroot into it."""
     root = spec["root"]
     items = [{"source": p, "target": p} for p in SYSTEM if os.path.isdir(p)] + spec["show"]
     items += [{"source": f"/dev/{name}", "target": f"/dev/{name}", "writable": True, "file": True}
@@ -84,14 +105,20 @@ def limit(spec: dict) -> None:
         resource.setrlimit(getattr(resource, name), (value, value))
 
 
-def main(argv: list[str]) -> None:
-    spec = json.loads(Path(argv[1]).read_text())
+def enter(spec: dict) -> None:
+    """Build the root, chroot, limit, and become the unprivileged user in the working folder."""
     build(spec)
     limit(spec)
     os.setgroups([])
     os.setgid(spec["gid"])
     os.setuid(spec["uid"])
     os.chdir(spec["cwd"])
+
+
+def main(argv: list[str]) -> None:
+    spec = json.loads(Path(argv[1]).read_text())
+    join_cgroups(spec)
+    enter(spec)
     os.execve(spec["argv"][0], spec["argv"], spec["env"])
 
 

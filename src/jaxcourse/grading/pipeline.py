@@ -22,7 +22,7 @@ import nbformat
 
 from jaxcourse.course import assignments, release
 from jaxcourse.course.assignments import CourseError
-from jaxcourse.grading import gradebook, lateness, submissions
+from jaxcourse.grading import gradebook, lateness, submissions, zygote
 from jaxcourse.grading import roster as rosters
 from jaxcourse.grading.sandbox import Limits, Sandbox
 from jaxcourse.grading.steps import Run
@@ -105,7 +105,7 @@ def grade(root: Path, assignment: str, submitted: Path, *, course: Path | None =
         todo = sorted(only)
     else:
         todo = sorted(s for s in collected if force or state["students"].get(s, {}).get("digest") != digests[s])
-    box = Sandbox(env=env, limits=limits, isolate=isolate)
+    box = Sandbox(env=env, limits=limits, isolate=isolate, preload=zygote.imports_of(sources.values()))
     if todo and cache and box.isolate:
         box = replace(box, cache=_warm_cache(course, assignment, sources, box, source_hash), cache_writable=False)
     jobs: list[Job] = []

@@ -152,10 +152,13 @@ class Sandbox:
     cache: str | None = None
     cache_writable: bool = False
     isolate: bool | None = None
+    warm: bool = True  # kernels forked from a zygote (Linux); False: each a fresh Python
+    preload: tuple[str, ...] = ()  # what the zygote imports besides ipykernel and JAX
 
     def __post_init__(self):
         if self.isolate is None:
             self.isolate = namespaces_available()
+        self.warm = self.warm and hasattr(os, "pidfd_open")
 
     @property
     def isolation(self) -> str:
