@@ -148,23 +148,26 @@ PROMPTS = "Array.from(document.querySelectorAll('.jp-Notebook .jp-Cell .jp-Input
 
 
 def _run_all(page) -> None:
-    """Run → Run All Cells, through the menu as a student does. Under load the menu can open before
-    the notebook is the current widget (the item is then disabled and a click does nothing), so
-    wait for the item to be enabled and for some prompt to change, and click again if none did."""
+    """Run → Run All Cells, through the menu as a student does. Under load the click can land
+    before the notebook is the current widget (the item is then disabled, or does nothing), so
+    wait for the item to be enabled and for some cell to be queued or run ([*] or [n]); if none
+    is, focus the notebook and click again."""
     for _attempt in range(3):
-        before = page.evaluate(PROMPTS)
+        before = json.dumps(page.evaluate(PROMPTS))
+        started = (f"JSON.stringify({PROMPTS}) !== {json.dumps(before)}"
+                   f" && {PROMPTS}.some(p => /\\[(\\*|\\d+)\\]/.test(p))")
         page.locator(".lm-MenuBar-itemLabel", has_text="Run").first.click()
         item = page.locator("li.lm-Menu-item[data-command='runmenu:run-all']")
         page.wait_for_function("!document.querySelector(\"li.lm-Menu-item[data-command='runmenu:run-all']\")"
                                "?.classList.contains('lm-mod-disabled')", timeout=60_000)
         item.click()
         try:
-            page.wait_for_function(f"JSON.stringify({PROMPTS}) !== {json.dumps(json.dumps(before))}",
-                                   timeout=30_000)
+            page.wait_for_function(started, timeout=30_000)
             return
         except PlaywrightTimeout:
             page.keyboard.press("Escape")
-    raise AssertionError(f"Run All started nothing; prompts stayed {before}")
+            _cell(page, 0).click()
+    raise AssertionError(f"Run All started nothing; the cells:\n{_cells_now(page)}")
 
 
 def _cells_now(page) -> str:

@@ -96,7 +96,14 @@ def bench(args) -> int:
     if runner is None:
         print(f"unknown benchmark {args.name!r}; known: {', '.join(sorted(benchmarks()))}", file=sys.stderr)
         return 2
-    print(runner(quick=args.quick))
+    options = {"names": args.assignment, "every": args.all, "size": args.size, "sample": args.sample,
+               "workers": args.workers, "cold": args.cold}
+    options = {k: v for k, v in options.items() if v is not None and v is not False}
+    if options and args.name != "grading":
+        print("--assignment, --all, --size, --sample, --workers and --cold are for `bench grading` only",
+              file=sys.stderr)
+        return 2
+    print(runner(quick=args.quick, **options))
     return 0
 
 
@@ -318,6 +325,15 @@ def build_parser() -> argparse.ArgumentParser:
     bench_command = commands.add_parser("bench", help="print a benchmark table (not a test)")
     bench_command.add_argument("name", help="which benchmark, e.g. mnist")
     bench_command.add_argument("--quick", action="store_true", help="fewer repeats, for a smoke run")
+    bench_command.add_argument("--assignment", action="append", metavar="NAME",
+                               help="grading: an assignment to grade (repeatable; default 01_xor)")
+    bench_command.add_argument("--all", action="store_true", help="grading: every assignment")
+    bench_command.add_argument("--size", type=int, help="grading: submissions in each class (default 16)")
+    bench_command.add_argument("--sample", type=int,
+                               help="grading: how many of them plain nbgrader grades (default up to 16)")
+    bench_command.add_argument("--workers", type=int, help="grading: workers (default: one per core)")
+    bench_command.add_argument("--cold", action="store_true",
+                               help="grading: also grade with a fresh Python per kernel (no zygote)")
     bench_command.set_defaults(handler=bench)
 
     grade_command = commands.add_parser("grade", help="grade submissions: grades.csv, feedback, summary")

@@ -43,31 +43,40 @@ class Timed:
     label: str
     seconds: float
     totals: dict
+    size: int
+    cell_seconds: float = 0.0  # all notebooks' cells, as timed by the grader
+    kernel_seconds: float = 0.0  # all notebooks' runs in their kernels (start to kill)
+
+    @property
+    def per_submission(self) -> float:
+        return self.seconds / self.size
 
 
 def _plain_nbgrader(root: Path, name: str, students: dict, tmp: Path) -> Timed:
     course = release.generate(root, name, tmp / "plain")
     start = time.perf_counter()
     scores = plain_nbgrader.autograde(course, name, students)
-    return Timed("nbgrader autograde, sequential", time.perf_counter() - start, scores.totals)
+    return Timed("nbgrader autograde, sequential", time.perf_counter() - start, scores.totals, len(students))
 
 
-def _jaxcourse(root: Path, name: str, students: dict, tmp: Path, workers: int, cache: bool) -> Timed:
-    folder = submissions.write_class(tmp / f"submitted-{cache}", students)
+def _jaxcourse(root: Path, name: str, students: dict, tmp: Path, workers: int, warm: bool,
+               cache: bool = True) -> Timed:
+    label = f"jaxcourse grade, {workers} workers, {'warm' if warm else 'cold'} kernels"
+    folder = submissions.write_class(tmp / label.replace(" ", "").replace(",", "-"), students)
     start = time.perf_counter()
-    report = pipeline.grade(root, name, folder, course=tmp / f"course-{cache}", workers=workers, cache=cache,
-                          progress=False)
-    label = f"jaxcourse grade, {workers} workers" + ("" if cache else ", no cache")
-    if cache:
-        label += ", read-only cache"
-    return Timed(label, time.perf_counter() - start, {s: r.score for s, r in report.students.items()})
+    report = pipeline.grade(root, name, folder, course=tmp / f"course-{warm}-{cache}", workers=workers,
+                            cache=cache, progress=False, warm=warm)
+    seconds = time.perf_counter() - start
+    records = report.students.values()
+    return Timed(label, seconds, {s: r.score for s, r in report.students.items()}, len(students),
+                 sum(r.cell_seconds for r in records), sum(r.seconds for r in records))
 
 
-def kernel_floor(repeats: int = 3) -> tuple[float, float, str]:
+def kernel_floor(repeats: int = 3, warm: bool = True) -> tuple[float, float, str]:
     """Median seconds to a ready sandboxed kernel, and to JAX imported and one op run in it."""
-    box = Sandbox()
+    box = Sandbox(warm=warm)
     starts, firsts = [], []
-    for _ in range(repeats):
+    for _ in range(repeats + 1):  # the first warm one also starts the zygote: not counted
         with tempfile.TemporaryDirectory(prefix="jc-") as tmp:
             kernel = Kernel(box, Path(tmp))
             begin = time.perf_counter()
@@ -82,33 +91,83 @@ def kernel_floor(repeats: int = 3) -> tuple[float, float, str]:
                 firsts.append(time.perf_counter() - begin)
             finally:
                 kernel.kill()
-    return statistics.median(starts), statistics.median(firsts), box.isolation
+    return statistics.median(starts[1:]), statistics.median(firsts[1:]), box.isolation
 
 
-def run(quick: bool = False, name: str = "01_xor", size: int | None = None, workers: int | None = None) -> str:
-    root = assignments.course_root()
-    size = size or (4 if quick else 16)
-    workers = workers or os.cpu_count() or 1
+@dataclass
+class Measured:
+    name: str
+    plain: Timed
+    rows: list[Timed]
+
+    def agree(self) -> list[str]:
+        """Students whose score differs between plain nbgrader (its sample) and any other row."""
+        return sorted(s for s, total in self.plain.totals.items()
+                      if any(row.totals.get(s) != total for row in self.rows))
+
+
+def measure(root: Path, name: str, size: int, sample: int, workers: int, cold: bool, tmp: Path) -> Measured:
     students = synthetic_class(root, name, size)
+    sampled = dict(list(students.items())[:sample])
+    plain = _plain_nbgrader(root, name, sampled, tmp / name)
+    rows = [_jaxcourse(root, name, students, tmp / name, workers, warm=True)]
+    if cold:
+        rows.append(_jaxcourse(root, name, students, tmp / name, workers, warm=False))
+    return Measured(name, plain, rows)
+
+
+def table(results: list[Measured], workers: int, size: int) -> list[str]:
+    lines = [f"{'assignment':<16} {'method':<40} {'subs':>5} {'s/sub':>7} {'speed-up':>8} "
+             f"{'cells/nb':>9} {'overhead/nb':>11} {'fixed/run':>9}"]
+    for result in results:
+        plain = result.plain
+        lines.append(f"{result.name:<16} {'plain nbgrader (sample)':<40} {plain.size:>5} {plain.per_submission:>6.2f}s "
+                     f"{'1.0x':>8}")
+        for row in result.rows:
+            notebooks = max(1, row.size)
+            cells = row.cell_seconds / notebooks
+            overhead = (row.kernel_seconds - row.cell_seconds) / notebooks
+            fixed = max(0.0, row.seconds - row.kernel_seconds / workers)
+            lines.append(f"{'':<16} {row.label:<40} {row.size:>5} {row.per_submission:>6.2f}s "
+                         f"{plain.per_submission / row.per_submission:>7.1f}x {cells:>8.2f}s {overhead:>10.2f}s "
+                         f"{fixed:>8.1f}s")
+        differ = result.agree()
+        lines.append(f"{'':<16} same score for every sampled submission: "
+                     f"{'yes' if not differ else 'NO: ' + ', '.join(differ)}")
+    if len(results) > 1:
+        total = sum(r.rows[0].per_submission for r in results) * size
+        plain = sum(r.plain.per_submission for r in results) * size
+        lines.append(f"the whole course, {size} submissions of each of {len(results)} assignments: "
+                     f"jaxcourse {total / 60:.1f} min, plain nbgrader {plain / 60:.1f} min "
+                     f"(per-submission figures times {size})")
+    return lines
+
+
+def run(quick: bool = False, names: list[str] | None = None, every: bool = False, size: int | None = None,
+        sample: int | None = None, workers: int | None = None, cold: bool = False) -> str:
+    """`names`: the assignments (default 01_xor; `every`: all of them); `sample`: how many of the
+    class plain nbgrader grades for the ratio (default all of it, at most 16); `cold`: also grade
+    with a fresh Python per kernel, to see what the zygote saves."""
+    root = assignments.course_root()
+    if any(n is not None and n < 1 for n in (size, sample, workers)):
+        raise assignments.CourseError("--size, --sample and --workers need at least 1")
+    names = assignments.assignment_names(root) if every else (names or ["01_xor"])
+    for name in names:
+        assignments.assignment_folder(root, name)
+    size = size or (4 if quick else 16)
+    sample = min(size, sample or (4 if quick else 16))
+    workers = workers or os.cpu_count() or 1
+    results = []
     with tempfile.TemporaryDirectory(prefix="jc-bench-") as tmp:
-        tmp = Path(tmp)
-        rows = [_plain_nbgrader(root, name, students, tmp),
-                _jaxcourse(root, name, students, tmp, workers, cache=False),
-                _jaxcourse(root, name, students, tmp, workers, cache=True)]
+        for name in names:
+            results.append(measure(root, name, size, sample, workers, cold, Path(tmp)))
     ready, first_op, isolation = kernel_floor(2 if quick else 3)
-    base = rows[0].seconds
-    lines = [f"grading {size} synthetic submissions of {name} on {os.cpu_count()} cores "
-             f"(isolation: {isolation}); wall time includes everything each command does",
-             f"{'method':<52} {'total':>9} {'per submission':>15} {'speed-up':>9}"]
-    for row in rows:
-        lines.append(f"{row.label:<52} {row.seconds:>8.1f}s {row.seconds / size:>14.2f}s {base / row.seconds:>8.1f}x")
-    agree = all(row.totals == rows[0].totals for row in rows[1:])
-    lines.append(f"same score for every submission by all three: {'yes' if agree else 'NO'}")
-    if not agree:
-        for student in sorted(rows[0].totals):
-            seen = [row.totals.get(student) for row in rows]
-            if len(set(seen)) > 1:
-                lines.append(f"  {student}: {seen}")
-    lines.append(f"per-notebook floor (median): sandboxed kernel ready in {ready:.2f} s; "
-                 f"with JAX imported and one op run {first_op:.2f} s")
+    cold_ready, cold_first, _ = kernel_floor(2 if quick else 3, warm=False)
+    lines = [f"grading synthetic classes on {os.cpu_count()} cores with {workers} workers (isolation: "
+             f"{isolation}); s/sub: wall time per submission, everything each command does included;",
+             "cells/nb: a notebook's cells as the grader timed them; overhead/nb: the rest of its run in "
+             "the sandbox (kernel start, guard, stop); fixed/run: wall time outside the workers' runs",
+             *table(results, workers, size),
+             f"per-notebook floor (median): warm kernel ready in {ready:.2f} s, JAX op run {first_op:.2f} s; "
+             f"cold kernel ready in {cold_ready:.2f} s, JAX op run {cold_first:.2f} s"]
     return "\n".join(lines)

@@ -11,7 +11,6 @@ from pathlib import Path, PurePosixPath
 
 import nbformat
 
-from jaxcourse.course import release
 from jaxcourse.course.assignments import SOURCE, CourseError
 from jaxcourse.grading import submissions
 from jaxcourse.grading.steps import Outcome, Run
@@ -34,8 +33,9 @@ def _tree_hash(folder: Path) -> str:
     return h.hexdigest()
 
 
-def prepare(root: Path, assignment: str, course: Path) -> str:
-    """Copy the assignment's source into `course` and (re)generate it there; return its hash."""
+def open_course(root: Path, assignment: str, course: Path) -> str:
+    """Make the grader's private course folder and its nbgrader config; return the hash of the
+    assignment's source."""
     source = root / SOURCE / assignment
     if not source.is_dir():
         raise CourseError(f"no assignment {assignment!r} in {root / SOURCE}")
@@ -43,14 +43,46 @@ def prepare(root: Path, assignment: str, course: Path) -> str:
     os.chmod(course, 0o700)
     (course / STATE).mkdir(exist_ok=True)
     (course / "nbgrader_config.py").write_text(CONFIG.format(course_id=root.name))
-    digest = _tree_hash(source)
+    return _tree_hash(source)
+
+
+def prepare(root: Path, assignment: str, course: Path) -> str:
+    """Copy the assignment's source into `course` and (re)generate it there; return its hash."""
+    digest = open_course(root, assignment, course)
     target = course / "source" / assignment
     if target.is_dir() and _tree_hash(target) == digest and (course / "gradebook.db").is_file():
         return digest
     shutil.rmtree(target, ignore_errors=True)
-    shutil.copytree(source, target, ignore=shutil.ignore_patterns(".ipynb_checkpoints", "__pycache__"))
-    release.nbgrader(["generate_assignment", assignment, "--force"], course)
+    shutil.copytree(root / SOURCE / assignment, target, ignore=shutil.ignore_patterns(".ipynb_checkpoints", "__pycache__"))
+    _succeeded(_api(course).generate_assignment(assignment, force=True), "generate_assignment")
     return digest
+
+
+def _api(course: Path):
+    """nbgrader's own API, in this process: a `python -m nbgrader` costs ~2.7 s of CPU in imports
+    before it does anything, and a run needs three (generate, feedback, export)."""
+    from nbgrader.apps import NbGraderAPI
+    from traitlets.config.loader import PyFileConfigLoader
+
+    config = PyFileConfigLoader("nbgrader_config.py", path=str(course)).load_config()
+    config.CourseDirectory.root = str(course)
+    return NbGraderAPI(config=config)
+
+
+def _succeeded(result: dict, what: str) -> None:
+    if not result.get("success"):
+        raise CourseError(f"nbgrader {what} failed:\n{(result.get('error') or result.get('log') or '')[-3000:]}")
+
+
+def export_grades(course: Path) -> None:
+    """`nbgrader export --to grades.csv`, with nbgrader's CSV exporter, in this process."""
+    from nbgrader.api import Gradebook
+    from nbgrader.plugins.export import CsvExportPlugin
+
+    exporter = CsvExportPlugin()
+    exporter.to = str(course / "grades.csv")
+    with Gradebook(f"sqlite:///{course / 'gradebook.db'}") as book:
+        exporter.export(book)
 
 
 def load_state(course: Path, assignment: str) -> dict:
@@ -106,7 +138,7 @@ def forget(course: Path, assignment: str, students: list[str]) -> list[str]:
                     folder.rmdir()
             done.append(f"forgot {student}: grades, gradebook entry, submitted and graded files of {assignment}")
     save_state(course, assignment, state)
-    release.nbgrader(["export", "--to", "grades.csv"], course)
+    export_grades(course)
     return done
 
 
@@ -235,8 +267,9 @@ def write_autograded(course: Path, assignment: str, student: str, name: str, sou
 
 
 def feedback(course: Path, assignment: str, students: list[str], everyone: int) -> None:
+    api = _api(course)
     if len(students) * 3 >= everyone:
-        release.nbgrader(["generate_feedback", assignment, "--force"], course)
+        _succeeded(api.generate_feedback(assignment, force=True), "generate_feedback")
         return
     for student in students:
-        release.nbgrader(["generate_feedback", assignment, "--force", "--student", student], course)
+        _succeeded(api.generate_feedback(assignment, student_id=student, force=True), "generate_feedback")

@@ -1,7 +1,8 @@
 """Runs as root in fresh mount, network and PID namespaces, then becomes the student's kernel.
 
-`jaxcourse.grading.kernel` starts `unshare --mount --net --pid --ipc --uts --fork ... python -m
-jaxcourse.grading.jail SPEC` where SPEC is a JSON file it wrote. This program (trusted, before any student
+A warm kernel (`jaxcourse.grading.zygote`) calls `unshare`, forks and `enter`s here; a cold one is
+started as `unshare --mount --net --pid --ipc --uts --fork ... python -m jaxcourse.grading.jail
+SPEC` where SPEC is a JSON file the grader wrote. Either way this code (trusted, before any student
 code exists) builds a new root on an empty tmpfs that holds only what a kernel needs, read-only
 (the system's /usr, /lib, /etc, the Python environment, the course's helper package and data),
 plus the student's private working folder and empty scratch space, chroots into it, joins the

@@ -15,12 +15,13 @@ import os
 import shutil
 import time
 import warnings
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, replace
 from pathlib import Path
 
 import nbformat
 
-from jaxcourse.course import assignments, release
+from jaxcourse.course import assignments
 from jaxcourse.course.assignments import CourseError
 from jaxcourse.grading import gradebook, lateness, submissions, zygote
 from jaxcourse.grading import roster as rosters
@@ -63,9 +64,10 @@ def grade(root: Path, assignment: str, submitted: Path, *, course: Path | None =
           limits: Limits | None = None, pattern: str | None = None,
           env: dict | None = None, isolate: bool | None = None, cache: bool = True,
           progress: bool = True, feedback: bool = True, show_hidden: bool = False,
-          roster: Path | None = None, policy: lateness.Policy | None = None) -> Report:
+          roster: Path | None = None, policy: lateness.Policy | None = None, warm: bool = True) -> Report:
     """`roster`: who is enrolled (kept for later runs and `jaxcourse export`); `policy`: the late
-    policy (kept too). Without them, the ones given to the last run are used."""
+    policy (kept too). Without them, the ones given to the last run are used. `warm`: kernels
+    forked from a zygote (False: a fresh Python each, for the bench)."""
     from nbgrader.api import Gradebook
     from sqlalchemy.exc import SAWarning
 
@@ -88,8 +90,8 @@ def grade(root: Path, assignment: str, submitted: Path, *, course: Path | None =
     unknown = sorted(set(only or []) - set(collected))
     if unknown:
         raise CourseError(f"no submission from {', '.join(unknown)} in {submitted}")
-    source_hash = gradebook.prepare(root, assignment, course)
-    source_folder = course / "source" / assignment
+    source_hash = gradebook.open_course(root, assignment, course)
+    source_folder = root / assignments.SOURCE / assignment
     sources = {p.name: nbformat.read(p, as_version=4) for p in sorted(source_folder.glob("*.ipynb"))}
     state = gradebook.load_state(course, assignment)
     if enrolled is not None:
@@ -105,9 +107,15 @@ def grade(root: Path, assignment: str, submitted: Path, *, course: Path | None =
         todo = sorted(only)
     else:
         todo = sorted(s for s in collected if force or state["students"].get(s, {}).get("digest") != digests[s])
-    box = Sandbox(env=env, limits=limits, isolate=isolate, preload=zygote.imports_of(sources.values()))
-    if todo and cache and box.isolate:
-        box = replace(box, cache=_warm_cache(course, assignment, sources, box, source_hash), cache_writable=False)
+    box = Sandbox(env=env, limits=limits, isolate=isolate, warm=warm, preload=zygote.imports_of(sources.values()))
+    # The solution fills the compilation cache while nbgrader generates the assignment: they
+    # need different things (a kernel, this process), so they overlap.
+    with ThreadPoolExecutor(1) as background:
+        warming = (background.submit(_warm_cache, course, assignment, sources, box, source_hash)
+                   if todo and cache and box.isolate else None)
+        gradebook.prepare(root, assignment, course)
+        if warming is not None:
+            box = replace(box, cache=warming.result(), cache_writable=False)
     jobs: list[Job] = []
     plans: dict[tuple[str, str], submissions.Plan] = {}
     results: dict[str, Student] = {}
@@ -148,11 +156,13 @@ def grade(root: Path, assignment: str, submitted: Path, *, course: Path | None =
             notes += gradebook.describe_changes(result.cell, result.changes)
         record.notes += notes
         record.seconds += run.seconds
+        record.cell_seconds += sum(o.seconds for r in run.results for o in (r.visible, r.hidden) if o is not None)
         passed = {r.cell: r.passed for r in run.results if r.kind == "test"}
         gradebook.write_autograded(course, assignment, job.student, job.notebook, sources[job.notebook], plan, run,
                           record.notes, show_hidden)
         with Gradebook(url) as book:
             record.cells.update(gradebook.record(book, assignment, job.student, job.notebook, passed))
+    zygote.close_all()  # a zygote holds its imports' memory: none outlives its run
     with Gradebook(url) as book:
         max_score = float(book.find_assignment(assignment).max_score)
         for student, record in results.items():
@@ -166,7 +176,7 @@ def grade(root: Path, assignment: str, submitted: Path, *, course: Path | None =
     if feedback and feedback_for:
         gradebook.feedback(course, assignment, feedback_for, len(collected))
     if todo or roster is not None or not (course / "grades.csv").is_file():  # a roster brings names
-        release.nbgrader(["export", "--to", "grades.csv"], course)
+        gradebook.export_grades(course)
     students = {s: Student(**state["students"][s]) for s in present if s in state["students"]}
     return Report(assignment, max_score, assignments.tasks(root, assignment), students, todo, orphans,
                   box.isolation, workers, time.monotonic() - start, course,

@@ -20,6 +20,7 @@ class Student:
     notes: list = field(default_factory=list)
     zero_reason: str = ""
     seconds: float = 0.0
+    cell_seconds: float = 0.0  # of `seconds`, what the cells themselves took
     name: str = ""
     email: str = ""
     roster: str = ""  # "on" the roster, "off" it (flagged), "" when no roster was given
