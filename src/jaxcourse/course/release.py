@@ -45,6 +45,23 @@ def nbgrader(args: list[str], course: Path, env: dict[str, str] | None = None) -
     return result
 
 
+def nbgrader_api(course: Path):
+    """nbgrader's own API on the course folder `course`, in this process: `python -m nbgrader`
+    spends ~2.7 s of CPU importing before it does anything."""
+    from nbgrader.apps import NbGraderAPI
+    from traitlets.config.loader import PyFileConfigLoader
+
+    config = PyFileConfigLoader("nbgrader_config.py", path=str(course)).load_config()
+    config.CourseDirectory.root = str(course)
+    return NbGraderAPI(config=config)
+
+
+def succeeded(result: dict, what: str) -> None:
+    """Raise CourseError unless an nbgrader API call succeeded."""
+    if not result.get("success"):
+        raise CourseError(f"nbgrader {what} failed:\n{(result.get('error') or result.get('log') or '')[-3000:]}")
+
+
 def _scratch_course(root: Path, name: str, parent: Path) -> Path:
     """A throwaway course holding only the config and one assignment's source."""
     course = parent / "course"
@@ -58,7 +75,7 @@ def _scratch_course(root: Path, name: str, parent: Path) -> Path:
 def generate(root: Path, name: str, parent: Path) -> Path:
     """Generate assignment `name` in a scratch course under `parent`; return that course."""
     course = _scratch_course(root, name, parent)
-    nbgrader(["generate_assignment", name, "--force"], course)
+    succeeded(nbgrader_api(course).generate_assignment(name, force=True), "generate_assignment")
     return course
 
 

@@ -11,6 +11,7 @@ from pathlib import Path, PurePosixPath
 
 import nbformat
 
+from jaxcourse.course import release
 from jaxcourse.course.assignments import SOURCE, CourseError
 from jaxcourse.grading import submissions
 from jaxcourse.grading.steps import Outcome, Run
@@ -54,24 +55,8 @@ def prepare(root: Path, assignment: str, course: Path) -> str:
         return digest
     shutil.rmtree(target, ignore_errors=True)
     shutil.copytree(root / SOURCE / assignment, target, ignore=shutil.ignore_patterns(".ipynb_checkpoints", "__pycache__"))
-    _succeeded(_api(course).generate_assignment(assignment, force=True), "generate_assignment")
+    release.succeeded(release.nbgrader_api(course).generate_assignment(assignment, force=True), "generate_assignment")
     return digest
-
-
-def _api(course: Path):
-    """nbgrader's own API, in this process: a `python -m nbgrader` costs ~2.7 s of CPU in imports
-    before it does anything, and a run needs three (generate, feedback, export)."""
-    from nbgrader.apps import NbGraderAPI
-    from traitlets.config.loader import PyFileConfigLoader
-
-    config = PyFileConfigLoader("nbgrader_config.py", path=str(course)).load_config()
-    config.CourseDirectory.root = str(course)
-    return NbGraderAPI(config=config)
-
-
-def _succeeded(result: dict, what: str) -> None:
-    if not result.get("success"):
-        raise CourseError(f"nbgrader {what} failed:\n{(result.get('error') or result.get('log') or '')[-3000:]}")
 
 
 def export_grades(course: Path) -> None:
@@ -267,9 +252,9 @@ def write_autograded(course: Path, assignment: str, student: str, name: str, sou
 
 
 def feedback(course: Path, assignment: str, students: list[str], everyone: int) -> None:
-    api = _api(course)
+    api = release.nbgrader_api(course)
     if len(students) * 3 >= everyone:
-        _succeeded(api.generate_feedback(assignment, force=True), "generate_feedback")
+        release.succeeded(api.generate_feedback(assignment, force=True), "generate_feedback")
         return
     for student in students:
-        _succeeded(api.generate_feedback(assignment, student_id=student, force=True), "generate_feedback")
+        release.succeeded(api.generate_feedback(assignment, student_id=student, force=True), "generate_feedback")

@@ -83,6 +83,7 @@ def _become_kernel(request: dict) -> None:
     os.dup2(null, 0)
     os.dup2(log, 1)
     os.dup2(log, 2)
+    signal.set_wakeup_fd(-1)
     os.closerange(3, 1 << 16)  # the zygote's pipes to the grader above all
     signal.signal(signal.SIGCHLD, signal.SIG_DFL)
     signal.signal(signal.SIGINT, signal.default_int_handler)
@@ -143,11 +144,18 @@ def serve() -> None:
         except Exception as err:  # a kernel will import it itself, and fail there if it must
             failed.append(f"{name}: {err}")
     _send({"ready": True, "failed": failed})
+    # An ended kernel is reported at once: SIGCHLD writes a byte that wakes the select.
+    woken, wake = os.pipe()
+    os.set_blocking(wake, False)
+    signal.set_wakeup_fd(wake)
+    signal.signal(signal.SIGCHLD, lambda *_: None)
     pending = b""
     while True:
-        readable, _, _ = select.select([0], [], [], 0.2)
+        readable, _, _ = select.select([0, woken], [], [], 1.0)
+        if woken in readable:
+            os.read(woken, 4096)
         _reap()
-        if not readable:
+        if 0 not in readable:
             continue
         data = os.read(0, 1 << 16)
         if not data:
@@ -276,7 +284,7 @@ class Zygote:
         return Forked(self, pid)
 
     def exit_code(self, pid: int, wait: float = 2.0) -> int:
-        """The code the zygote reported for `pid` (it reaps within 0.2 s); -9 when it never did."""
+        """The code the zygote reported for `pid` (it reaps at once); -9 when it never did."""
         with self.changed:
             self.changed.wait_for(lambda: pid in self.exited or not self.alive(), timeout=wait)
             return self.exited.pop(pid, -signal.SIGKILL)
