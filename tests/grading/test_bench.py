@@ -37,3 +37,11 @@ def test_bench_options_are_checked(capsys):
     assert "need at least 1" in capsys.readouterr().err
     assert cli.main(["bench", "grading", "--assignment", "99_nothing"]) == 2
     assert "99_nothing" in capsys.readouterr().err
+
+
+def test_whole_course_line_projects_to_200_and_names_the_cells_share():
+    plain = bench.Timed("plain", 20.0, {}, 2)
+    rows = [bench.Timed("warm", 40.0, {}, 32, cell_seconds=48.0, kernel_seconds=64.0) for _ in range(2)]
+    lines = bench.table([bench.Measured(n, plain, [r]) for n, r in zip(("a", "b"), rows)], workers=2, size=32)
+    # per submission: 64/32/2 = 1 s in the workers + (40 - 32)/32 = 0.25 s fixed; two assignments, 200 each
+    assert "jaxcourse at most 8.3 min, of which the notebooks' own cells 5.0 min; plain nbgrader 66.7 min" in lines[-1]

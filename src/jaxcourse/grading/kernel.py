@@ -130,18 +130,24 @@ class Kernel:
         client.start_channels()
         self.client = client
         deadline = time.monotonic() + self.sandbox.limits.start_seconds
-        while True:
-            if not self.alive():
-                raise KernelDied(f"the kernel exited while starting (code {self.process.returncode}): "
-                                 f"{self.log_tail()}")
-            if self._heard_back(client.iopub_channel, 0.25):
-                break
-            if time.monotonic() > deadline:
-                raise KernelDied("the kernel did not start in time")
+        # The shell queues a request until the kernel is up: its reply says the kernel is there.
+        # Then ask again and wait for the answer on iopub, whose subscription must be in place
+        # before the first cell (jupyter_client's wait_for_ready waits 0.2 s of silence instead).
+        first = client.kernel_info()
+        while self._reply(first, wait=0.5) is None:
+            self._check_starting(deadline)
+        while not self._heard_back(client.iopub_channel, 0.1):
+            self._check_starting(deadline)
         bootstrap = (f"import jaxcourse.grading.guard as _g\n_g.install({self.secret!r})\ndel _g\n")
         outcome, _ = self.execute(bootstrap, timeout=self.sandbox.limits.start_seconds, store_history=False)
         if outcome.status != "ok":
             raise KernelDied(f"the grader's set-up failed in the kernel: {outcome.error}")
+
+    def _check_starting(self, deadline: float) -> None:
+        if not self.alive():
+            raise KernelDied(f"the kernel exited while starting (code {self.process.returncode}): {self.log_tail()}")
+        if time.monotonic() > deadline:
+            raise KernelDied("the kernel did not start in time")
 
     def _log_path(self) -> Path:
         # The kernel's own stderr stays with the grader (student code's goes to its outputs).

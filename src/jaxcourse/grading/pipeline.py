@@ -146,21 +146,21 @@ def grade(root: Path, assignment: str, submitted: Path, *, course: Path | None =
                     continue
                 plans[(student, name)] = plan
                 jobs.append(Job(student, name, plan.steps, box))
-    for job, run in run_all(jobs, min(workers, max(1, len(jobs))), scheduler, progress) if jobs else []:
-        record = results[job.student]
-        plan = plans[(job.student, job.notebook)]
-        if isinstance(run, Exception):
-            run = Run([], [f"the grader failed on this notebook: {run!r}"], 0.0, box.isolation)
-        notes = list(plan.notes) + list(run.notes)
-        for result in run.results:
-            notes += gradebook.describe_changes(result.cell, result.changes)
-        record.notes += notes
-        record.seconds += run.seconds
-        record.cell_seconds += sum(o.seconds for r in run.results for o in (r.visible, r.hidden) if o is not None)
-        passed = {r.cell: r.passed for r in run.results if r.kind == "test"}
-        gradebook.write_autograded(course, assignment, job.student, job.notebook, sources[job.notebook], plan, run,
-                          record.notes, show_hidden)
-        with Gradebook(url) as book:
+    with Gradebook(url) as book:  # one connection for the whole run, not one a notebook
+        for job, run in run_all(jobs, min(workers, max(1, len(jobs))), scheduler, progress) if jobs else []:
+            record = results[job.student]
+            plan = plans[(job.student, job.notebook)]
+            if isinstance(run, Exception):
+                run = Run([], [f"the grader failed on this notebook: {run!r}"], 0.0, box.isolation)
+            notes = list(plan.notes) + list(run.notes)
+            for result in run.results:
+                notes += gradebook.describe_changes(result.cell, result.changes)
+            record.notes += notes
+            record.seconds += run.seconds
+            record.cell_seconds += sum(o.seconds for r in run.results for o in (r.visible, r.hidden) if o is not None)
+            passed = {r.cell: r.passed for r in run.results if r.kind == "test"}
+            gradebook.write_autograded(course, assignment, job.student, job.notebook, sources[job.notebook], plan,
+                                       run, record.notes, show_hidden)
             record.cells.update(gradebook.record(book, assignment, job.student, job.notebook, passed))
     zygote.close_all()  # a zygote holds its imports' memory: none outlives its run
     with Gradebook(url) as book:

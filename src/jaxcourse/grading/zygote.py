@@ -18,6 +18,7 @@ mistaken for it.
 from __future__ import annotations
 
 import atexit
+import gc
 import importlib
 import json
 import os
@@ -143,6 +144,7 @@ def serve() -> None:
             importlib.import_module(name)
         except Exception as err:  # a kernel will import it itself, and fail there if it must
             failed.append(f"{name}: {err}")
+    gc.freeze()  # what is imported stays out of every fork's collections (and unshared pages)
     _send({"ready": True, "failed": failed})
     # An ended kernel is reported at once: SIGCHLD writes a byte that wakes the select.
     woken, wake = os.pipe()
