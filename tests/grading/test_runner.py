@@ -17,7 +17,7 @@ def test_replay_after_a_crash_stops_at_the_notebook_deadline(tmp_path):
     slow = [Step("answer", f"slow-{i}", "import time\ntime.sleep(1.5)") for i in range(5)]
     steps = [*slow, Step("answer", "crash", "import os\nos._exit(0)"), Step("answer", "after", "print('after')")]
     start = time.monotonic()
-    run = runner.run_steps(steps, Sandbox(limits=limits, isolate=False), tmp_path)
+    run = runner.run_steps(steps, Sandbox(limits=limits, isolate=False))
     took = time.monotonic() - start
     # without the bound: 7.5 s of cells, a restart, 7.5 s of replay, then the last cell
     assert took < limits.notebook_seconds + 5, f"{took:.1f} s for a {limits.notebook_seconds:g} s notebook"
@@ -30,7 +30,7 @@ def test_output_is_kept_up_to_the_notebooks_budget_across_cells(tmp_path):
     os.chmod(tmp_path, 0o700)
     limits = Limits(output_chars=5_000, notebook_output_chars=12_000)
     steps = [Step("answer", f"print-{i}", "print('z' * 4000)") for i in range(6)]
-    run = runner.run_steps(steps, Sandbox(limits=limits, isolate=False), tmp_path)
+    run = runner.run_steps(steps, Sandbox(limits=limits, isolate=False))
     kept = sum(len(o.get("text", "")) for r in run.results for o in r.visible.outputs if "z" * 100 in o.get("text", ""))
     assert 8_000 <= kept <= 12_000, kept
     assert "not kept" in run.results[-1].visible.outputs[-1]["text"]

@@ -4,6 +4,7 @@ cold kernel (a fresh Python each) still works where a zygote cannot be used."""
 import json
 import os
 import threading
+import time
 
 import pytest
 
@@ -127,3 +128,19 @@ def test_imports_of_the_source_are_preloaded_except_matplotlib():
         nbformat.v4.new_markdown_cell("import not_code"),
     ])
     assert zygote.imports_of([notebook]) == ("optax.tree", "scipy", "sympy")
+
+
+@pytest.mark.slow
+def test_kernels_die_with_their_zygote(kernels):
+    """A grader that exits (its zygote's stdin closes) leaves no kernel behind, started ahead or not."""
+    box = Sandbox(env={"JAXCOURSE_PROBE": "dies"})
+    kernel = kernels(box)
+    assert kernel.alive()
+    zygote.for_env(*_key(box)).close()
+    kernel.process.wait(timeout=30)
+    assert not kernel.alive()
+    if kernel.cgroup is not None:  # nothing of it is left either: its namespace died with it
+        deadline = time.monotonic() + 5
+        while kernel.cgroup.members() and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert not kernel.cgroup.members()

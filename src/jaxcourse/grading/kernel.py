@@ -51,9 +51,11 @@ class Kernel:
     never reuses what an earlier one could write (a planted symlink, a forged kernel.json).
     """
 
-    def __init__(self, sandbox: Sandbox, parent: Path, budget: OutputBudget | None = None):
+    def __init__(self, sandbox: Sandbox, parent: Path, budget: OutputBudget | None = None,
+                 owns_parent: bool = False):
         self.sandbox = sandbox
         self.parent = parent
+        self.owns_parent = owns_parent  # remove `parent` too when the kernel stops
         self.workdir = parent / f"w-{uuid.uuid4().hex[:8]}"
         self.secret = secrets.token_hex(16)
         self.process: subprocess.Popen | None = None
@@ -211,7 +213,7 @@ class Kernel:
         if self.mounted:
             jail.unmount(str(self.workdir))
             self.mounted = False
-        shutil.rmtree(self.workdir, ignore_errors=True)
+        shutil.rmtree(self.parent if self.owns_parent else self.workdir, ignore_errors=True)
 
     def execute(self, code: str, *, timeout: float, store_history: bool = True,
                 receipt_expr: str | None = None) -> tuple[Outcome, str | None]:

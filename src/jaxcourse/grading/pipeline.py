@@ -23,7 +23,7 @@ import nbformat
 
 from jaxcourse.course import assignments
 from jaxcourse.course.assignments import CourseError
-from jaxcourse.grading import gradebook, lateness, submissions, zygote
+from jaxcourse.grading import gradebook, lateness, pool, submissions, zygote
 from jaxcourse.grading import roster as rosters
 from jaxcourse.grading.sandbox import Limits, Sandbox
 from jaxcourse.grading.steps import Run
@@ -162,6 +162,7 @@ def grade(root: Path, assignment: str, submitted: Path, *, course: Path | None =
             gradebook.write_autograded(course, assignment, job.student, job.notebook, sources[job.notebook], plan,
                                        run, record.notes, show_hidden)
             record.cells.update(gradebook.record(book, assignment, job.student, job.notebook, passed))
+    pool.close_all()  # kernels started ahead for notebooks that never came
     zygote.close_all()  # a zygote holds its imports' memory: none outlives its run
     with Gradebook(url) as book:
         max_score = float(book.find_assignment(assignment).max_score)

@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import secrets
 import time
-from pathlib import Path
 
-from jaxcourse.grading import guard
+from jaxcourse.grading import guard, pool
 from jaxcourse.grading.kernel import Kernel, KernelDied, OutputBudget
 from jaxcourse.grading.sandbox import Limits, Sandbox
 from jaxcourse.grading.steps import Outcome, Run, Step, StepResult
@@ -33,10 +32,10 @@ def _replay(kernel: Kernel, steps: list[Step], done: list[int], limits: Limits, 
     return True
 
 
-def run_steps(steps: list[Step], sandbox: Sandbox, parent: Path) -> Run:
-    """Run `steps` in order in a fresh kernel. A kernel that dies or hangs is restarted and the
-    steps before the culprit replayed, so one broken cell costs only its own task; the replay
-    counts against the notebook's time limit. `parent` is a private folder of the grader's."""
+def run_steps(steps: list[Step], sandbox: Sandbox) -> Run:
+    """Run `steps` in order in a fresh kernel (started ahead, `pool`). A kernel that dies or hangs
+    is restarted and the steps before the culprit replayed, so one broken cell costs only its own
+    task; the replay counts against the notebook's time limit."""
     limits = sandbox.limits
     start = time.monotonic()
     deadline = start + limits.notebook_seconds
@@ -67,9 +66,8 @@ def run_steps(steps: list[Step], sandbox: Sandbox, parent: Path) -> Run:
                 if restarts > MAX_RESTARTS:
                     gave_up = f"the kernel was restarted {MAX_RESTARTS} times; the rest was not run"
                 else:
-                    kernel = Kernel(sandbox, parent, budget)
                     try:
-                        kernel.start()
+                        kernel = pool.take(sandbox, budget)
                         if not _replay(kernel, steps, done, limits, deadline):
                             raise KernelDied("replaying the earlier cells failed or ran out of the "
                                              f"notebook's time ({limits.notebook_seconds:g} s)")

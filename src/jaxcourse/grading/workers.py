@@ -2,12 +2,8 @@
 
 from __future__ import annotations
 
-import os
-import shutil
-import tempfile
 import threading
 from dataclasses import dataclass
-from pathlib import Path
 
 from jaxcourse.grading import runner
 from jaxcourse.grading.sandbox import Sandbox
@@ -23,13 +19,7 @@ class Job:
 
 
 def _run_job_here(job: Job) -> dict:
-    parent = Path(tempfile.mkdtemp(prefix="jc-"))
-    try:
-        os.chmod(parent, 0o700)
-        run = runner.run_steps(job.steps, job.box, parent)
-    finally:
-        shutil.rmtree(parent, ignore_errors=True)
-    return run.to_dict()
+    return runner.run_steps(job.steps, job.box).to_dict()
 
 
 def run_job(job: Job) -> dict:
