@@ -48,6 +48,18 @@ def check_screenshot(path: Path, width: int = 1200) -> None:
     assert np.ptp(pixels[..., :3].reshape(-1, 3), axis=0).max() > 0.5, f"{path} is one colour"
 
 
+def wait_for_page(url: str, server: subprocess.Popen, seconds: float, why) -> None:
+    """Return once `url` answers; fail with `why()` if `server` exits or `seconds` pass first."""
+    deadline = time.monotonic() + seconds
+    while True:
+        try:
+            urllib.request.urlopen(url, timeout=5).close()
+            return
+        except OSError:
+            assert time.monotonic() < deadline and server.poll() is None, why()
+            time.sleep(0.2)
+
+
 @contextlib.contextmanager
 def serve(folder: Path, first_page: str):
     """Serve `folder` on loopback; yield the base URL once `first_page` answers."""
@@ -57,14 +69,7 @@ def serve(folder: Path, first_page: str):
                               start_new_session=True)
     base = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                urllib.request.urlopen(f"{base}/{first_page}", timeout=2).close()
-                break
-            except OSError:
-                assert time.monotonic() < deadline and server.poll() is None, "http.server did not start"
-                time.sleep(0.2)
+        wait_for_page(f"{base}/{first_page}", server, 30, lambda: "http.server did not start")
         yield base
     finally:
         os.killpg(server.pid, signal.SIGTERM)

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import nbformat
 import pytest
-from browser import NO_CHROMIUM, check_screenshot, free_port
+from browser import NO_CHROMIUM, check_screenshot, free_port, wait_for_page
 from conftest import first_check
 from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
@@ -105,14 +105,7 @@ def _lab(root: Path, scratch: Path):
     server = subprocess.Popen(command, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
     base = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 90
-        while True:
-            try:
-                urllib.request.urlopen(f"{base}/lab", timeout=5).close()
-                break
-            except OSError:
-                assert time.monotonic() < deadline and server.poll() is None, (scratch / "lab.log").read_text()[-2000:]
-                time.sleep(0.3)
+        wait_for_page(f"{base}/lab", server, 90, lambda: (scratch / "lab.log").read_text()[-2000:])
         yield base
     finally:
         _stop(server)
