@@ -55,3 +55,13 @@ def expect_jax_array(value, name: str = "result") -> None:
 
     if not isinstance(value, jax.Array):
         raise AssertionError(f"{name}: expected a jax.Array, got {type(value).__name__}")
+
+
+def in_student(function):
+    """Mark a test's helper that must run where the student's code runs: one that takes
+    `jax.grad` or `jax.jit` of a student's function, hands it a function, or keeps a student's
+    object (a model, an optimizer) between calls. In a notebook this is the function itself. When
+    a submission is graded, tests run in a kernel of their own, and this helper's source is run in
+    the student's kernel instead, with plain data (numbers, arrays, tuples, lists, dicts) in and out.
+    """
+    return function

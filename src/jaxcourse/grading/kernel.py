@@ -52,8 +52,9 @@ class Kernel:
     """
 
     def __init__(self, sandbox: Sandbox, parent: Path, budget: OutputBudget | None = None,
-                 owns_parent: bool = False):
+                 owns_parent: bool = False, role: str = "student"):
         self.sandbox = sandbox
+        self.role = role  # "student": runs the notebook's cells; "tests": runs the test cells (`remote`)
         self.parent = parent
         self.owns_parent = owns_parent  # remove `parent` too when the kernel stops
         self.workdir = parent / f"w-{uuid.uuid4().hex[:8]}"
@@ -126,7 +127,8 @@ class Kernel:
         import zmq
 
         context = zmq.Context()
-        context.setsockopt(zmq.MAXMSGSIZE, limits.message_bytes)
+        if self.role == "student":  # the test kernel is trusted: its requests may carry big arrays
+            context.setsockopt(zmq.MAXMSGSIZE, limits.message_bytes)
         client = BlockingKernelClient(context=context)
         client.load_connection_info(self._connection(str(self.workdir)))
         client.start_channels()
@@ -140,7 +142,11 @@ class Kernel:
             self._check_starting(deadline)
         while not self._heard_back(client.iopub_channel, 0.1):
             self._check_starting(deadline)
-        bootstrap = (f"import jaxcourse.grading.guard as _g\n_g.install({self.secret!r})\ndel _g\n")
+        if self.role == "student":
+            bootstrap = (f"import jaxcourse.grading.guard as _g\n_g.install({self.secret!r})\ndel _g\n"
+                         "import jaxcourse.grading.remote as _r\n_r.install_server(get_ipython())\ndel _r\n")
+        else:
+            bootstrap = "import jaxcourse.grading.remote as _r\n_r.install_tests(get_ipython())\ndel _r\n"
         outcome, _ = self.execute(bootstrap, timeout=self.sandbox.limits.start_seconds, store_history=False)
         if outcome.status != "ok":
             raise KernelDied(f"the grader's set-up failed in the kernel: {outcome.error}")
@@ -216,20 +222,30 @@ class Kernel:
         shutil.rmtree(self.parent if self.owns_parent else self.workdir, ignore_errors=True)
 
     def execute(self, code: str, *, timeout: float, store_history: bool = True,
-                receipt_expr: str | None = None) -> tuple[Outcome, str | None]:
+                receipt_expr: str | None = None, on_input=None,
+                keep_outputs: bool = True) -> tuple[Outcome, str | None]:
         """Run `code`; return its outcome and, if asked, the value of `receipt_expr` afterwards.
 
         Output is kept up to the cell's share and what is left of the notebook's (`budget`);
-        one message over `Limits.message_bytes` is dropped by ZeroMQ before it is read.
+        one message over `Limits.message_bytes` is dropped by ZeroMQ before it is read. With
+        `on_input`, the code may call `input()`: each prompt goes to `on_input`, whose answer is
+        the reply (the time it takes is not the cell's). Without `keep_outputs`, all output is
+        dropped.
         """
         import nbformat
+        import zmq
 
         limits = self.sandbox.limits
         expressions = {"receipt": receipt_expr} if receipt_expr else {}
         start = time.monotonic()
-        msg_id = self.client.execute(code, store_history=store_history, allow_stdin=False,
+        msg_id = self.client.execute(code, store_history=store_history, allow_stdin=on_input is not None,
                                      stop_on_error=False, user_expressions=expressions)
-        room = max(0, min(limits.output_chars, self.budget.remaining))
+        room = max(0, min(limits.output_chars, self.budget.remaining)) if keep_outputs else 0
+        poller = None
+        if on_input is not None:
+            poller = zmq.Poller()
+            poller.register(self.client.iopub_channel.socket, zmq.POLLIN)
+            poller.register(self.client.stdin_channel.socket, zmq.POLLIN)
         outputs: list = []
         kept = dropped = 0
         error = ""
@@ -249,7 +265,17 @@ class Kernel:
                 return (Outcome("killed", outputs, f"still running after {timeout:g} s and ignored the "
                                 "interrupt: the kernel was stopped", time.monotonic() - start), None)
             try:
-                message = self.client.get_iopub_msg(timeout=0.2)
+                if poller is not None:
+                    ready = dict(poller.poll(200))
+                    if self.client.stdin_channel.socket in ready:
+                        started = time.monotonic()
+                        self._answer_input(msg_id, on_input)
+                        start += time.monotonic() - started
+                    if self.client.iopub_channel.socket not in ready:
+                        raise queue.Empty
+                    message = self.client.get_iopub_msg(timeout=0)
+                else:
+                    message = self.client.get_iopub_msg(timeout=0.2)
             except queue.Empty:
                 # An oversized message drops iopub's connection, and the idle status with it: the
                 # shell's reply then says the cell is done.
@@ -271,8 +297,8 @@ class Kernel:
                 content = message["content"]
                 error = f"{content['ename']}: {content['evalue']}"[:2000]
             output = nbformat.v4.output_from_msg(message)
-            size = len(json.dumps(output))
-            if kept + size > room:
+            size = len(json.dumps(output)) if keep_outputs else 0
+            if not keep_outputs or kept + size > room:
                 dropped += size
                 continue
             kept += size
@@ -302,6 +328,15 @@ class Kernel:
         if found.get("status") == "ok":
             value = found.get("data", {}).get("text/plain", "").strip("'\"")
         return Outcome(status, outputs, error, seconds), value
+
+    def _answer_input(self, msg_id: str, on_input) -> None:
+        try:
+            message = self.client.stdin_channel.get_msg(timeout=0)
+        except queue.Empty:
+            return
+        if (message.get("msg_type") == "input_request"
+                and message.get("parent_header", {}).get("msg_id") == msg_id):
+            self.client.input(on_input(str(message["content"].get("prompt", ""))))
 
     def _heard_back(self, channel, seconds: float) -> bool:
         """Ask for kernel_info; True once its status arrives on iopub (so nothing sent from now on

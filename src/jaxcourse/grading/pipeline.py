@@ -50,9 +50,11 @@ def _warm_cache(course: Path, assignment: str, sources: dict, box: Sandbox, sour
         for name, source in sources.items():
             plan = submissions.plan(source, source)
             run = Run.from_dict(run_job(Job("solution", name, plan.steps, writer)))
-            failed = [r.cell for r in run.results if r.kind == "test" and not r.passed]
+            failed = [r for r in run.results if r.kind == "test" and not r.passed]
             if failed:
-                details = "; ".join(run.notes) or ", ".join(failed)
+                first = next(o for o in (failed[0].visible, failed[0].hidden) if o and o.status != "ok")
+                details = "; ".join(run.notes) or ", ".join(r.cell for r in failed)
+                details += f"; {failed[0].cell}: {first.error[:400]}"
                 raise CourseError(f"{assignment}/{name}: the solution fails its own tests in the "
                                            f"grader's sandbox ({details})")
         ready.write_text("solution compiled\n")

@@ -27,15 +27,15 @@ _exit_hook: list = []
 _starter = ThreadPoolExecutor(max_workers=2, thread_name_prefix="kernel-ahead")
 
 
-def _key(sandbox: Sandbox) -> str:
-    return json.dumps(asdict(sandbox), sort_keys=True, default=str)
+def _key(sandbox: Sandbox, role: str) -> str:
+    return json.dumps([asdict(sandbox), role], sort_keys=True, default=str)
 
 
-def _start(sandbox: Sandbox) -> Kernel:
+def _start(sandbox: Sandbox, role: str) -> Kernel:
     """A started kernel in a private folder of its own (removed with the kernel)."""
     parent = Path(tempfile.mkdtemp(prefix="jc-"))
     os.chmod(parent, 0o700)
-    kernel = Kernel(sandbox, parent, owns_parent=True)
+    kernel = Kernel(sandbox, parent, owns_parent=True, role=role)
     try:
         kernel.start()
     except BaseException:
@@ -44,15 +44,15 @@ def _start(sandbox: Sandbox) -> Kernel:
     return kernel
 
 
-def take(sandbox: Sandbox, budget: OutputBudget) -> Kernel:
-    """A started kernel with these settings that nobody used before; the next one starts now.
-    Raises KernelDied when none can be started."""
+def take(sandbox: Sandbox, budget: OutputBudget, role: str = "student") -> Kernel:
+    """A started kernel with these settings and role (`Kernel.role`) that nobody used before; the
+    next one starts now. Raises KernelDied when none can be started."""
     with _lock:
         if not _exit_hook:
             _exit_hook.append(atexit.register(close_all))
-        waiting = _ahead.setdefault(_key(sandbox), [])
+        waiting = _ahead.setdefault(_key(sandbox, role), [])
         future = waiting.pop(0) if waiting else None
-        waiting.append(_starter.submit(_start, sandbox))
+        waiting.append(_starter.submit(_start, sandbox, role))
     kernel = None
     if future is not None:
         try:
@@ -63,7 +63,7 @@ def take(sandbox: Sandbox, budget: OutputBudget) -> Kernel:
             kernel.kill()
             kernel = None
     if kernel is None:
-        kernel = _start(sandbox)
+        kernel = _start(sandbox, role)
     kernel.budget = budget
     return kernel
 

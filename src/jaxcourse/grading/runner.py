@@ -1,12 +1,19 @@
-"""Run one student's notebook, step by step, in a sandboxed kernel that is restarted when it dies."""
+"""Run one student's notebook, step by step, in two sandboxed kernels that are restarted when they die.
+
+The student's kernel runs the course's cells and the student's; the test kernel runs the
+course's cells and the test cells, asking the student's kernel for the student's names
+(`remote`, `relay`). A student's kernel that was handed hidden test code is replaced (the earlier
+cells replayed) before it runs anything else.
+"""
 
 from __future__ import annotations
 
-import secrets
+import textwrap
 import time
 
-from jaxcourse.grading import guard, pool
+from jaxcourse.grading import pool
 from jaxcourse.grading.kernel import Kernel, KernelDied, OutputBudget
+from jaxcourse.grading.relay import run_test_part
 from jaxcourse.grading.sandbox import Limits, Sandbox
 from jaxcourse.grading.steps import Outcome, Run, Step, StepResult
 
@@ -19,22 +26,53 @@ def _skipped(step: Step, why: str) -> StepResult:
 
 
 def _replay(kernel: Kernel, steps: list[Step], done: list[int], limits: Limits, deadline: float) -> bool:
-    """Run the cells before a restart again, within what is left of the notebook's time."""
+    """Run the cells before a restart again, within what is left of the notebook's time (the
+    test kernel: only the course's cells)."""
     for index in done:
-        if steps[index].kind == "test":
+        if steps[index].kind == "test" or (kernel.role == "tests" and steps[index].kind != "locked"):
             continue
         remaining = deadline - time.monotonic()
         if remaining <= 0:
             return False
-        outcome, _ = kernel.execute(steps[index].source, timeout=min(limits.cell_seconds, remaining))
+        outcome, _ = kernel.execute(steps[index].source, timeout=min(limits.cell_seconds, remaining),
+                                    keep_outputs=False)
         if outcome.status in ("died", "timeout", "killed"):
             return False
     return True
 
 
+class _TestKernel:
+    """The test kernel of one notebook: started at the first test, restarted (the course's cells
+    replayed) if it dies."""
+
+    def __init__(self, sandbox: Sandbox, budget: OutputBudget):
+        self.sandbox = sandbox
+        self.budget = budget
+        self.kernel: Kernel | None = None
+
+    def get(self, steps: list[Step], done: list[int], deadline: float) -> Kernel:
+        if self.kernel is not None and not self.kernel.alive():
+            self.kernel.kill()
+            self.kernel = None
+        if self.kernel is None:
+            self.kernel = pool.take(self.sandbox, self.budget, role="tests")
+            if not _replay(self.kernel, steps, done, self.sandbox.limits, deadline):
+                raise KernelDied("the course's cells failed in the test kernel")
+        return self.kernel
+
+    def run_locked(self, step: Step, timeout: float) -> None:
+        if self.kernel is not None and self.kernel.alive():
+            self.kernel.execute(step.source, timeout=timeout, keep_outputs=False)
+
+    def kill(self) -> None:
+        if self.kernel is not None:
+            self.kernel.kill()
+
+
 def run_steps(steps: list[Step], sandbox: Sandbox) -> Run:
-    """Run `steps` in order in a fresh kernel (started ahead, `pool`). A kernel that dies or hangs
-    is restarted and the steps before the culprit replayed, so one broken cell costs only its own
+    """Run `steps` in order: the notebook's cells in a fresh student's kernel (started ahead,
+    `pool`), the test cells in a fresh test kernel. A student's kernel that dies or hangs is
+    restarted and the steps before the culprit replayed, so one broken cell costs only its own
     task; the replay counts against the notebook's time limit."""
     limits = sandbox.limits
     start = time.monotonic()
@@ -44,8 +82,11 @@ def run_steps(steps: list[Step], sandbox: Sandbox) -> Run:
     done: list[int] = []
     kernel: Kernel | None = None
     budget = OutputBudget(limits.notebook_output_chars)
+    tests = _TestKernel(sandbox, budget)
     restarts = 0
     gave_up = ""
+    seen_hidden = False  # the student's kernel was handed hidden test code: replace it before it runs again
+    public = "\n".join(textwrap.dedent(s.source) for s in steps if s.kind == "test")
 
     def stop(kernel: Kernel) -> None:
         nonlocal restarts
@@ -54,6 +95,10 @@ def run_steps(steps: list[Step], sandbox: Sandbox) -> Run:
 
     try:
         for index, step in enumerate(steps):
+            if kernel is not None and seen_hidden:
+                kernel.kill()
+                kernel = None
+                seen_hidden = False
             if kernel is not None and not kernel.alive():
                 culprit = done.pop() if done else None
                 if culprit is not None:
@@ -92,14 +137,36 @@ def run_steps(steps: list[Step], sandbox: Sandbox) -> Run:
                     results.append(StepResult(step.cell, step.kind, Outcome("error", error=why),
                                               Outcome("skipped", error=why) if step.hidden else None))
                     continue
-            result = _run_step(kernel, step, timeout)
+                try:
+                    test_kernel = tests.get(steps, done, deadline)
+                except KernelDied as err:
+                    why = f"the test kernel could not start: {err}"
+                    notes.append(f"{step.cell}: {why}")
+                    results.append(_skipped(step, why))
+                    continue
+                result, seen_hidden = _run_test(test_kernel, kernel, step, timeout, public)
+            else:
+                outcome, _ = kernel.execute(step.source, timeout=timeout)
+                result = StepResult(step.cell, step.kind, outcome)
+                if step.kind == "locked":
+                    tests.run_locked(step, timeout)
             result.changes = changes
             results.append(result)
             slow = [o for o in (result.visible, result.hidden)
                     if o and o.status in ("ok", "error") and o.seconds > limits.cell_seconds / 2]
             if slow:
                 notes.append(f"{step.cell}: took {slow[0].seconds:.0f} s of its {limits.cell_seconds:g} s limit")
-            broken = [o for o in (result.visible, result.hidden) if o and o.status in ("died", "killed", "timeout")]
+            if step.kind == "test":
+                if not kernel.alive():
+                    notes.append(f"{step.cell}: the kernel stopped during this test; restarted")
+                    stop(kernel)
+                    kernel = None
+                broken = [o for o in (result.visible, result.hidden) if o and o.status in ("timeout", "killed")]
+                if broken:
+                    notes.append(f"{step.cell}: {broken[0].error}")
+                done.append(index)
+                continue
+            broken = [o for o in (result.visible,) if o.status in ("died", "killed", "timeout")]
             if not broken:
                 done.append(index)
                 continue
@@ -115,31 +182,20 @@ def run_steps(steps: list[Step], sandbox: Sandbox) -> Run:
     finally:
         if kernel is not None:
             kernel.kill()
+        tests.kill()
     return Run(results, notes, time.monotonic() - start, sandbox.isolation)
 
 
-def _run_step(kernel: Kernel, step: Step, timeout: float) -> StepResult:
-    if step.kind != "test":
-        outcome, _ = kernel.execute(step.source, timeout=timeout)
-        return StepResult(step.cell, step.kind, outcome)
-    visible = _run_test_part(kernel, step.source, timeout)
+def _run_test(tests: Kernel, student: Kernel, step: Step, timeout: float, public: str) -> tuple[StepResult, bool]:
+    """A test cell's visible part, then its hidden part, both decided in the test kernel. Also
+    says whether the student's kernel was handed hidden test code."""
+    visible, _ = run_test_part(tests, student, step.source, timeout, hidden=False)
     hidden = None
+    seen = False
     if step.hidden:
         if visible.status == "ok":
-            hidden = _run_test_part(kernel, step.hidden, timeout, store_history=False)
+            hidden, relay = run_test_part(tests, student, step.hidden, timeout, hidden=True, public=public)
+            seen = relay.tainted
         else:
             hidden = Outcome("skipped", error="the visible tests failed first")
-    return StepResult(step.cell, step.kind, visible, hidden)
-
-
-def _run_test_part(kernel: Kernel, code: str, timeout: float, store_history: bool = True) -> Outcome:
-    nonce = secrets.token_hex(8)
-    outcome, value = kernel.execute(f"{code}\n{guard.RECEIPT_NAME} = {nonce!r}", timeout=timeout,
-                                    store_history=store_history, receipt_expr=guard.RECEIPT_NAME)
-    for output in outcome.outputs:  # the receipt line is the grader's, not the student's business
-        if output.get("output_type") == "error":
-            output["traceback"] = [line for line in output.get("traceback", []) if guard.RECEIPT_NAME not in line]
-    if outcome.status == "ok" and value != nonce:
-        outcome.status = "error"
-        outcome.error = "the test did not run to its end (the kernel reported success without it)"
-    return outcome
+    return StepResult(step.cell, step.kind, visible, hidden), seen

@@ -40,7 +40,7 @@ from jaxcourse.grading.guard import WATCHED
 # What every kernel imports before a student's first cell (about 1 s of CPU a kernel), and what
 # the grader's guard snapshots; an assignment's own imports come on top (`imports_of`).
 PRELOAD = ("ipykernel.kernelapp", "ipykernel.ipkernel", "IPython.core.completer", "jaxcourse.checks",
-           "jaxcourse.grading.jail", "jaxcourse.grading.guard", *WATCHED)
+           "jaxcourse.grading.jail", "jaxcourse.grading.guard", "jaxcourse.grading.remote", *WATCHED)
 # matplotlib settles its config and cache folders (under the kernel's HOME) when imported.
 NEVER_PRELOAD = ("matplotlib",)
 IMPORT = re.compile(r"^[ \t]*(?:import|from)[ \t]+([A-Za-z_][\w.]*)", re.MULTILINE)

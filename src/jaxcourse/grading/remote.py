@@ -1,0 +1,250 @@
+"""Tests in a trusted kernel, the student's names served from the student's kernel.
+
+A graded notebook runs in two sandboxed kernels. The student's kernel runs the course's cells
+and the student's; it never sees a test cell. The test kernel runs the course's cells and the
+test cells, visible and hidden; no student code ever runs in it. A name a test uses that the
+test kernel lacks is the student's: it is bound to the student's value when that is plain data
+(`wire`), otherwise to a `Remote`, a stand-in whose calls, attributes and items are asked of
+the student's kernel. Arguments go there as plain data and answers come back as plain data, so
+whether a test passes, and every reference value it computes, stay in the test kernel.
+
+A test that must hand code to the student's side (take `jax.grad` of the student's function,
+pass it a loss function) marks a helper with `jaxcourse.checks.in_student`: its source runs in
+the student's kernel, which the grader then treats as having seen that test (`runner`).
+
+The two kernels talk through the grader, over Jupyter's stdin channel: a request is the prompt
+of an `input()` call and its answer is the reply, so nothing but text crosses.
+"""
+
+from __future__ import annotations
+
+import ast
+import builtins
+import inspect
+import json
+import textwrap
+
+from jaxcourse.grading import wire
+
+SERVE_NAME = "__jaxcourse_serve__"
+BIND_NAME = "__jaxcourse_bind__"
+SNIPPET = "snippet"
+MAX_VALUE_CHARS = 1_000_000  # a student's value bound by value in the test kernel; larger: a Remote
+
+
+# The student's side ------------------------------------------------------------------------------
+
+def install_server(shell) -> None:
+    """Publish `__jaxcourse_serve__` in the student's kernel: each call answers one request."""
+    handles: dict[int, object] = {}
+
+    def refer(value) -> int:
+        handles[len(handles) + 1] = value
+        return len(handles)
+
+    def resolve(number: int, name: str):
+        if number == -1:  # by name
+            return shell.user_ns[name]
+        if number not in handles:
+            raise KeyError(f"no object {number} in the student's kernel (it was restarted)")
+        return handles[number]
+
+    def lookup(target):
+        return shell.user_ns[target] if type(target) is str else resolve(target, "")
+
+    def answer(request: dict):
+        op = request["op"]
+        if op == "describe":
+            found = {}
+            for name in request["names"]:
+                if name not in shell.user_ns:
+                    continue
+                value = shell.user_ns[name]
+                try:
+                    text = wire.encode(value)
+                except TypeError:
+                    text = ""
+                found[name] = text if 0 < len(text) <= MAX_VALUE_CHARS else None
+            return found
+        args = wire.decode_value(request.get("args", {"$t": []}), resolve)
+        kwargs = wire.decode_value(request.get("kwargs", {"$d": []}), resolve)
+        if op == SNIPPET:
+            namespace = dict(shell.user_ns)
+            exec(compile(request["source"], "<test>", "exec"), namespace)
+            return namespace[request["name"]](*args, **kwargs)
+        target = lookup(request["target"])
+        if op == "call":
+            return target(*args, **kwargs)
+        if op == "getattr":
+            return getattr(target, request["name"])
+        if op == "getitem":
+            return target[args[0]]
+        if op == "len":
+            return len(target)
+        if op == "value":
+            import numpy as np
+
+            return np.asarray(target)
+        raise ValueError(f"unknown request {op!r}")
+
+    def serve() -> None:
+        try:
+            request = json.loads(input(""))
+            value = answer(request)
+            if request["op"] == "describe":
+                response = json.dumps({"described": value})
+            else:
+                response = json.dumps({"value": wire.encode_value(value, refer)})
+        except BaseException as err:  # everything the student's code raises goes back as text
+            response = json.dumps({"error": [type(err).__name__, str(err)[:2000]]})
+        input(response)
+
+    setattr(builtins, SERVE_NAME, serve)
+
+
+# The test kernel's side --------------------------------------------------------------------------
+
+class StudentError(Exception):
+    """The student's code raised this (its type name and message, as text) in the student's kernel."""
+
+
+class Remote:
+    """A value that lives in the student's kernel: a function, a model, an optimizer."""
+
+    __slots__ = ("_target", "_label")
+
+    def __init__(self, target, label: str):
+        object.__setattr__(self, "_target", target)
+        object.__setattr__(self, "_label", label)
+
+    def __repr__(self) -> str:
+        return f"<{self._label} in the student's kernel>"
+
+    def __call__(self, *args, **kwargs):
+        return ask({"op": "call", "target": self._target}, args, kwargs)
+
+    def __getattr__(self, name: str):
+        if name.startswith("__"):
+            raise AttributeError(name)
+        return ask({"op": "getattr", "target": self._target, "name": name})
+
+    def __setattr__(self, name, value):
+        raise AttributeError("a test cannot change an object in the student's kernel")
+
+    def __getitem__(self, key):
+        return ask({"op": "getitem", "target": self._target}, (key,))
+
+    def __len__(self) -> int:
+        size = ask({"op": "len", "target": self._target})
+        if type(size) is not int:
+            raise StudentError("len() of a student's object did not give an int")
+        return size
+
+    def __iter__(self):
+        return iter([self[i] for i in range(len(self))])
+
+    def __array__(self, dtype=None, copy=None):
+        import numpy as np
+
+        value = ask({"op": "value", "target": self._target})
+        return np.asarray(value, dtype=dtype)
+
+    def __float__(self) -> float:
+        return float(self.__array__())
+
+    def __int__(self) -> int:
+        return int(self.__array__())
+
+    def __bool__(self) -> bool:
+        return bool(self.__array__())
+
+
+def _refer(value) -> int:
+    if isinstance(value, Remote) and type(value._target) is int:
+        return value._target
+    raise TypeError(f"a {type(value).__name__} cannot be sent to the student's kernel")
+
+
+def _encode_argument(value, depth: int = 0):
+    if isinstance(value, Remote):
+        if type(value._target) is str:
+            return {"$r": [-1, value._target]}  # by name: looked up again on the student's side
+        return {"$r": [value._target, value._label]}
+    return wire.encode_value(value, _refer, depth)
+
+
+def _resolve(number: int, name: str) -> Remote:
+    return Remote(number, name)
+
+
+def _raw_input(prompt: str) -> str:
+    return get_ipython().kernel.raw_input(prompt)  # noqa: F821 (the test kernel is an IPython kernel)
+
+
+def ask(request: dict, args: tuple = (), kwargs: dict | None = None, op_line: str = "ask"):
+    """Send one request to the student's kernel and return its answer (plain data or Remotes)."""
+    __tracebackhide__ = True
+    if args or kwargs:
+        request["args"] = {"$t": [_encode_argument(a) for a in args]}
+        request["kwargs"] = {"$d": [[k, _encode_argument(v)] for k, v in (kwargs or {}).items()]}
+    answer = json.loads(_raw_input(f"{op_line}\n{json.dumps(request)}"))
+    if "error" in answer:
+        kind, message = answer["error"]
+        raise StudentError(f"{kind}: {message}" if message else str(kind))
+    if "described" in answer:
+        return answer["described"]
+    return wire.decode_value(answer["value"], _resolve)
+
+
+def _source_of(function) -> str:
+    lines = textwrap.dedent(inspect.getsource(function)).splitlines()
+    start = next(i for i, line in enumerate(lines) if line.lstrip().startswith(("def ", "async def ")))
+    return "\n".join(lines[start:]) + "\n"
+
+
+def in_student(function):
+    """The test kernel's `jaxcourse.checks.in_student`: run `function`'s source in the student's
+    kernel with the arguments given (plain data), and return its answer."""
+    source = _source_of(function)
+    name = function.__name__
+
+    def run_there(*args, **kwargs):
+        return ask({"op": SNIPPET, "source": source, "name": name}, args, kwargs, op_line=SNIPPET)
+
+    run_there.__name__ = name
+    return run_there
+
+
+def free_names(code: str) -> list[str]:
+    """Every name `code` mentions (what a test may need from the student's kernel)."""
+    try:
+        tree = ast.parse(code)
+    except SyntaxError:
+        return []
+    return sorted({node.id for node in ast.walk(tree) if isinstance(node, ast.Name)})
+
+
+def install_tests(shell) -> None:
+    """Set up the test kernel: `in_student` sends code across, `__jaxcourse_bind__` fetches names."""
+    import jaxcourse.checks
+
+    jaxcourse.checks.in_student = in_student
+    bound: dict[str, object] = {}
+
+    def bind(names: list[str]) -> None:
+        namespace = shell.user_ns
+        wanted = [n for n in names if (n not in namespace and not hasattr(builtins, n))
+                  or (n in bound and namespace.get(n) is bound[n])]
+        if not wanted:
+            return
+        described = ask({"op": "describe", "names": wanted})
+        for name in wanted:
+            if name not in described:
+                if name in bound and namespace.get(name) is bound.pop(name):
+                    del namespace[name]
+                continue
+            text = described[name]
+            value = Remote(name, name) if text is None else wire.decode(text, _resolve)
+            namespace[name] = bound[name] = value
+
+    setattr(builtins, BIND_NAME, bind)
