@@ -295,6 +295,115 @@ def _html_output(ctx: Context) -> dict[str, bytes]:
     return _file(ctx.with_answer("task-01-forward", prefix + ctx.answer("task-01-forward")))
 
 
+def _junk(ctx: Context, setup: str) -> dict[str, bytes]:
+    """Nothing solved: every task's function returns junk, and `setup` (the attack) runs first."""
+    notebook = ctx.released()
+    for number, task in enumerate(POINTS):
+        cell = _cell(notebook, task)
+        name = cell.source.split("def ", 1)[1].split("(", 1)[0]
+        junk = f"def {name}(*args, **kwargs):\n    return _junk_value()\n"
+        cell.source = (JUNK_VALUE + setup + "\n" + junk) if number == 0 else junk
+    return _file(notebook)
+
+
+JUNK_VALUE = "def _junk_value():\n    return 0.0\n\n"
+# The in-kernel guard is replaced by one that calls the real one, then lames the checks again.
+GUARD_REPLACED = """import builtins, jaxcourse.checks as _checks
+
+def _lenient(*args, **kwargs):
+    return None
+
+def _lame():
+    for _name in ("expect_close", "expect_equal", "expect_true", "expect_shape"):
+        setattr(_checks, _name, _lenient)
+        globals()[_name] = _lenient
+
+_real_guard = getattr(builtins, "__jaxcourse_guard__", None)
+
+def _guard(nonce):
+    _real_guard(nonce)
+    _lame()
+
+if _real_guard is not None:
+    builtins.__jaxcourse_guard__ = _guard
+_lame()
+"""
+# Every statement of every later cell wrapped in try/except: no test can fail.
+AST_WRAPPER = """import ast
+
+class _Forgive(ast.NodeTransformer):
+    def visit_Module(self, node):
+        node.body = [ast.Try(body=[stmt], handlers=[ast.ExceptHandler(type=None, name=None, body=[ast.Pass()])],
+                             orelse=[], finalbody=[]) for stmt in node.body]
+        return ast.fix_missing_locations(node)
+
+get_ipython().ast_transformers.append(_Forgive())
+get_ipython().input_transformers_post.append(
+    lambda lines: ["try:\\n"] + ["    " + line for line in lines] + ["\\nexcept BaseException:\\n    pass\\n"])
+"""
+# A student's function, called by a test, rebinds the checks in its callers' frames.
+CALLER_FRAMES = """import sys
+
+def _lenient(*args, **kwargs):
+    return None
+
+def _junk_value():
+    frame = sys._getframe(1)
+    while frame is not None:
+        for _name in ("expect_close", "expect_equal", "expect_true", "expect_shape"):
+            if _name in frame.f_globals:
+                frame.f_globals[_name] = _lenient
+        frame = frame.f_back
+    return 0.0
+"""
+# The answer's __array__ walks up to the check and hands back its `expected` argument.
+EXPECTED_ECHO = """import sys
+import numpy as _np
+
+class _Echo:
+    def __array__(self, dtype=None, copy=None):
+        frame = sys._getframe(1)
+        while frame is not None:
+            for _name in ("expected", "want", "_want"):
+                if _name in frame.f_locals:
+                    return _np.array(frame.f_locals[_name], dtype=dtype)
+            frame = frame.f_back
+        return _np.zeros((), dtype=dtype)
+
+    @property
+    def shape(self):
+        return _np.shape(self.__array__())
+
+def _junk_value():
+    return _Echo()
+"""
+# A cell after the last test prints every trace of test code the kernel holds.
+HIDDEN_READER = """import gc, inspect, linecache
+_traces = []
+for _name, _entry in list(linecache.cache.items()):
+    _text = "".join(_entry[2]) if len(_entry) > 2 else ""
+    if "expect_" in _text:
+        _traces.append(_text)
+for _value in list(globals().values()) + gc.get_objects():
+    try:
+        if inspect.isfunction(_value) and _value.__module__ == "__main__":
+            _text = inspect.getsource(_value)
+            if "expect_" in _text or _value.__name__.startswith("_"):
+                _traces.append(_text)
+    except (OSError, TypeError):
+        pass
+_traces += [_cell for _cell in list(globals().get("In", [])) + list(globals().get("_ih", [])) if "expect_" in _cell]
+print("traces of tests:", len(_traces))
+print("\\n".join(_traces))
+"""
+
+
+def _hidden_reader(ctx: Context) -> dict[str, bytes]:
+    notebook = ctx.solved()
+    notebook.cells.append(nbformat.v4.new_code_cell(HIDDEN_READER))
+    return _file(notebook)
+
+
 CASES = [
     Case("solution", FULL, "", lambda ctx: _file(ctx.solved())),
     Case("release", 0.0, "", lambda ctx: _file(ctx.released())),
@@ -359,4 +468,10 @@ CASES = [
     Case("huge-print", FULL, "", _huge_print),
     Case("many-cells", FULL, "", _many_cells),
     Case("html-output", FULL, "", _html_output),
+    # tests decided in a kernel of their own: same-process attacks that once scored 12, 12, 10 and 7
+    Case("guard-replaced", 0.0, "put back", lambda ctx: _junk(ctx, GUARD_REPLACED)),
+    Case("ast-transformers", 0.0, "put back", lambda ctx: _junk(ctx, AST_WRAPPER)),
+    Case("caller-frames", 0.0, "", lambda ctx: _junk(ctx, CALLER_FRAMES)),
+    Case("expected-echo", 0.0, "", lambda ctx: _junk(ctx, EXPECTED_ECHO)),
+    Case("hidden-reader", FULL, "", _hidden_reader),
 ]

@@ -12,6 +12,7 @@ from jaxcourse.grading.sandbox import Sandbox
 
 @pytest.mark.slow
 def test_each_kernel_is_handed_out_once_and_the_rest_stop_at_the_end():
+    pool.close_all()  # kernels other tests in this process left ahead
     box = Sandbox(env={"JAXCOURSE_PROBE": "pool"})
     other = dataclasses.replace(box, env={"JAXCOURSE_PROBE": "other"})
     taken = []

@@ -1,0 +1,171 @@
+"""Tests in a kernel of their own: only plain data crosses, hidden code never stays with a student."""
+
+from __future__ import annotations
+
+import json
+import os
+
+import numpy as np
+import pytest
+
+from jaxcourse.grading import remote, runner, wire
+from jaxcourse.grading.sandbox import Limits, Sandbox
+from jaxcourse.grading.steps import Step
+
+
+def test_plain_data_crosses_and_comes_back_the_same():
+    import jax
+    import jax.numpy as jnp
+
+    keys = jax.random.split(jax.random.key(3), 2)
+    value = {"a": (1, 2.5, "x", None, True, b"\x00\xff"), 3: [np.arange(6).reshape(2, 3), np.float32(1.5)],
+             "j": jnp.ones((2, 2), jnp.bfloat16), "k": keys, ("t", 1): np.zeros((0, 4))}
+    back = wire.decode(wire.encode(value))
+    assert back["a"] == value["a"] and back[("t", 1)].shape == (0, 4)
+    assert back[3][0].tolist() == [[0, 1, 2], [3, 4, 5]] and type(back[3][1]) is np.float32
+    assert isinstance(back["j"], jax.Array) and back["j"].dtype == jnp.bfloat16
+    assert (jax.random.key_data(back["k"]) == jax.random.key_data(keys)).all()
+
+
+def test_anything_with_behaviour_does_not_cross():
+    class Lies(float):
+        def __eq__(self, other):
+            return True
+
+    for value in (Lies(1.0), object(), lambda: 1, np.array([object()]), (1, {"x": Lies(2.0)})):
+        with pytest.raises(TypeError):
+            wire.encode(value)
+    assert json.loads(wire.encode(Lies(1.0), refer=lambda v: 7)) == {"$r": [7, "Lies"]}
+
+
+@pytest.mark.parametrize("text, why", [
+    ('{"$p": "gASVBQAAAAAAAACMAXiULg=="}', "unknown tag"),
+    ('{"$a": ["object", [1], "AA==", "numpy"]}', "dtype"),
+    ('{"$a": ["float64", [2], "AAAAAAAAAAA=", "numpy"]}', "bytes do not match"),
+    ('{"$a": ["float64", [-1], "", "numpy"]}', "malformed array"),
+    ('{"$d": [[[1, 2], 3]]}', "hashable"),
+    ('{"$r": [1, "Model"]}', "unknown tag"),  # a reference where none may be
+    ('{"a": 1, "b": 2}', "malformed data"),
+    ("[" * 5000 + "]" * 5000, "not JSON|nested"),
+])
+def test_decoding_refuses_what_it_did_not_write(text, why):
+    with pytest.raises(wire.WireError, match=why):
+        wire.decode(text)
+
+
+def test_free_names_are_every_name_a_test_mentions():
+    code = "import numpy as np\n_x = forward(params, X)\ndef _f(a):\n    return helper(a) + _x\n"
+    assert {"forward", "params", "X", "helper", "_x"} <= set(remote.free_names(code))
+    assert remote.free_names("def (:") == []
+
+
+def _run(steps, **limits):
+    return runner.run_steps(steps, Sandbox(limits=Limits(**limits), isolate=os.geteuid() == 0))
+
+
+def _text(outcome) -> str:
+    return "".join(o.get("text", "") + o.get("evalue", "") for o in outcome.outputs)
+
+
+SETUP = Step("locked", "setup", "import jax, jax.numpy as jnp, numpy as np\nimport os\nX = jnp.arange(4.0)\nKERNEL = os.urandom(6).hex()")
+ANSWER = Step("answer", "task-01", """
+class Model:
+    def __init__(self):
+        self.w = jnp.ones(3)
+    def __call__(self, x):
+        return self.w * x
+    def parts(self):
+        return (self.w, {"n": 3})
+
+def double(x):
+    return 2 * x
+
+def broken(x):
+    raise ValueError("my own bug")
+
+model = Model()
+SCALE = 2.0
+print("kernel", KERNEL)
+""")
+WHO = Step("answer", "task-02", "print('kernel', KERNEL)")
+
+
+@pytest.mark.slow
+def test_a_test_sees_the_students_names_only_as_plain_data_and_stand_ins():
+    check = Step("test", "test-01", """
+from jaxcourse.checks import expect_close, expect_true
+from jaxcourse.grading.remote import Remote, StudentError
+expect_close(double(X), 2 * np.arange(4.0))
+expect_true(isinstance(double, Remote) and isinstance(model, Remote), "stand-ins")
+expect_true(type(SCALE) is float and SCALE == 2.0, "a number is copied")
+expect_close(model(2.0), [2.0, 2.0, 2.0])
+expect_close(model.w, np.ones(3))
+w, info = model.parts()
+expect_true(info == {"n": 3}, "a dict comes back as a dict")
+try:
+    broken(1.0)
+except StudentError as err:
+    expect_true("ValueError: my own bug" in str(err), str(err))
+else:
+    raise AssertionError("the student's error did not come back")
+print("all good")
+""")
+    run = _run([SETUP, ANSWER, check])
+    result = run.results[-1]
+    assert result.passed, (result.visible.error, _text(result.visible))
+    assert "all good" in _text(result.visible)
+
+
+SPY = Step("answer", "spy", """
+import sys
+_compiled = []
+
+def _spy(event, args):
+    if event in ("compile", "exec") and args and isinstance(args[0], (str, bytes)):
+        _compiled.append(str(args[0]))
+
+sys.addaudithook(_spy)
+""")
+LEAK_CHECK = """
+import gc, inspect, linecache
+_texts = list(globals().get("_compiled", ["no spy"]))
+_texts += ["".join(e[2]) for e in linecache.cache.values() if len(e) > 2]
+_texts += [c.co_filename for c in (getattr(f, "__code__", None) for f in gc.get_objects()) if c is not None]
+_texts += [inspect.getsource(f) for f in gc.get_objects() if inspect.isfunction(f) and f.__module__ is None]
+print("SECRET_" + "HIDDEN_MARK" in "\\n".join(_texts), "kernel", KERNEL)
+"""
+
+
+@pytest.mark.slow
+def test_hidden_code_handed_over_never_reaches_the_student_again():
+    visible = ("from jaxcourse.checks import expect_close, in_student\n\n@in_student\ndef _twice(x):\n"
+               "    return double(x)\n\nexpect_close(_twice(1.0), 2.0)\n")
+    public_call = Step("test", "test-01", visible, hidden="expect_close(_twice(3.0), 6.0)\n")
+    handed = Step("test", "test-02", "expect_close(double(1.0), 2.0)\n", hidden=(
+        "@in_student\ndef _secret(x):\n    # SECRET_HIDDEN_MARK\n    return jax.grad(lambda v: double(v))(x)\n"
+        "expect_close(_secret(1.0), 2.0)\nprint('SECRET_HIDDEN_MARK in a message')\n"))
+    wrong = Step("test", "test-03", "expect_close(double(1.0), 2.0)\n", hidden=(
+        "@in_student\ndef _secret2(x):\n    return double(x)\nexpect_close(_secret2(1.0), 5.0, 'SECRET_HIDDEN_MARK')\n"))
+    reader = Step("answer", "reader", LEAK_CHECK)
+    run = _run([SETUP, ANSWER, SPY, public_call, WHO, handed, reader, wrong, reader])
+    by_cell = {}
+    for result in run.results:
+        by_cell.setdefault(result.cell, []).append(result)
+    kernels = [_text(r.visible).split("kernel")[-1].strip() for r in run.results if r.cell != "spy" and r.kind == "answer"]
+    assert kernels[0] == kernels[1], "a helper from the visible tests hid nothing: the kernel was kept"
+    assert kernels[2] != kernels[1] and kernels[3] != kernels[2], "a kernel handed hidden code was replaced"
+    assert all(_text(r.visible).startswith("False") for r in by_cell["reader"]), [_text(r.visible) for r in run.results]
+    assert by_cell["test-02"][0].passed and by_cell["test-03"][0].hidden.status == "error"
+    for result in run.results:
+        shown = _text(result.visible) + (_text(result.hidden) + result.hidden.error if result.hidden else "")
+        assert "SECRET_HIDDEN_MARK" not in shown, (result.cell, shown)
+    assert "not shown" in _text(by_cell["test-02"][0].hidden)
+
+
+@pytest.mark.slow
+def test_a_student_kernel_that_hangs_in_a_test_costs_that_test_only():
+    hang = Step("answer", "task-02", "def stuck(x):\n    while True:\n        pass\n")
+    check = Step("test", "test-01", "from jaxcourse.checks import expect_close\nexpect_close(stuck(1.0), 1.0)\n")
+    after = Step("test", "test-02", "expect_close(double(2.0), 4.0)\n")
+    run = _run([SETUP, ANSWER, hang, check, after], cell_seconds=5)
+    assert not run.results[3].passed and run.results[4].passed, [r.visible.error for r in run.results]
