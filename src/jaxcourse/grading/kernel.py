@@ -367,7 +367,7 @@ class Kernel:
         deadline = time.monotonic() + wait
         while True:
             try:
-                reply = self.client.get_shell_msg(timeout=0.05 if wait == 0 else 0.5)
+                reply = self.client.get_shell_msg(timeout=0 if wait == 0 else 0.5)
             except queue.Empty:
                 if not self.alive() or time.monotonic() >= deadline:
                     return None

@@ -10,6 +10,7 @@ from jaxcourse.grading import guard, remote
 from jaxcourse.grading.kernel import Kernel
 from jaxcourse.grading.steps import Outcome
 
+INLINE_CHARS = 100_000
 WITHHELD = ("[grader: this hidden test handed code to your kernel, so its messages are not shown; "
             "it {verdict}]\n")
 
@@ -42,7 +43,8 @@ class Relay:
         remaining = self.deadline - time.monotonic()
         if remaining <= 0:
             return _error("TimeoutError", "the test's time ran out in your code")
-        answers: list[str] = []
+        inline = len(request) < INLINE_CHARS  # small requests go with the call; large ones are asked for
+        answers: list[str] = [""] if inline else []
 
         def on_input(student_prompt: str) -> str:
             if not answers:
@@ -51,7 +53,8 @@ class Relay:
             answers.append(student_prompt)
             return ""
 
-        outcome, _ = self.student.execute(f"{remote.SERVE_NAME}()", timeout=remaining, store_history=False,
+        call = f"{remote.SERVE_NAME}({request!r})" if inline else f"{remote.SERVE_NAME}()"
+        outcome, _ = self.student.execute(call, timeout=remaining, store_history=False,
                                           on_input=on_input, keep_outputs=False)
         if outcome.status in ("died", "killed", "timeout"):
             self.broken = f"your code {outcome.error}" if outcome.status == "timeout" else outcome.error

@@ -32,6 +32,21 @@ SNIPPET = "snippet"
 MAX_VALUE_CHARS = 1_000_000  # a student's value bound by value in the test kernel; larger: a Remote
 
 
+def exchange(kernel, prompt: str) -> str:
+    """`input(prompt)` without ipykernel's extras (flushing output, 10 ms polls): about 1 ms."""
+    import zmq
+
+    parent = kernel.get_parent("shell")
+    ident = kernel._get_shell_context_var(kernel._shell_parent_ident)
+    kernel.session.send(kernel.stdin_socket, "input_request", {"prompt": prompt, "password": False},
+                        parent, ident=ident)
+    while True:
+        if kernel.stdin_socket.poll(100, zmq.POLLIN):  # short waits: an interrupt gets through
+            _, reply = kernel.session.recv(kernel.stdin_socket)
+            if reply is not None:
+                return str(reply.get("content", {}).get("value", ""))
+
+
 # The student's side ------------------------------------------------------------------------------
 
 def install_server(shell) -> None:
@@ -87,9 +102,9 @@ def install_server(shell) -> None:
             return np.asarray(target)
         raise ValueError(f"unknown request {op!r}")
 
-    def serve() -> None:
+    def serve(text: str | None = None) -> None:
         try:
-            request = json.loads(input(""))
+            request = json.loads(exchange(shell.kernel, "") if text is None else text)
             value = answer(request)
             if request["op"] == "describe":
                 response = json.dumps({"described": value})
@@ -97,7 +112,7 @@ def install_server(shell) -> None:
                 response = json.dumps({"value": wire.encode_value(value, refer)})
         except BaseException as err:  # everything the student's code raises goes back as text
             response = json.dumps({"error": [type(err).__name__, str(err)[:2000]]})
-        input(response)
+        exchange(shell.kernel, response)
 
     setattr(builtins, SERVE_NAME, serve)
 
@@ -178,7 +193,7 @@ def _resolve(number: int, name: str) -> Remote:
 
 
 def _raw_input(prompt: str) -> str:
-    return get_ipython().kernel.raw_input(prompt)  # noqa: F821 (the test kernel is an IPython kernel)
+    return exchange(get_ipython().kernel, prompt)  # noqa: F821 (the test kernel is an IPython kernel)
 
 
 def ask(request: dict, args: tuple = (), kwargs: dict | None = None, op_line: str = "ask"):
