@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 import json
+import queue
 import secrets
+import threading
 import time
 
 from jaxcourse.grading import guard, remote
 from jaxcourse.grading.kernel import Kernel
 from jaxcourse.grading.steps import Outcome
 
-INLINE_CHARS = 100_000
 WITHHELD = ("[grader: this hidden test handed code to your kernel, so its messages are not shown; "
             "it {verdict}]\n")
 
@@ -20,7 +21,8 @@ def _error(kind: str, message: str) -> str:
 
 
 class Relay:
-    """Answers the test kernel's requests, each by one call of the student's kernel's server.
+    """Answers the test kernel's requests from the student's kernel, whose server runs for the
+    whole test part (one cell, in a thread of the grader's), answering one request per prompt.
 
     `tainted` turns true when hidden test code was handed to the student's kernel; `broken` says
     why the student's kernel stopped answering (it died, or was stopped after a time-out)."""
@@ -32,6 +34,29 @@ class Relay:
         self.public = public  # the visible test code: helpers defined there hide nothing
         self.tainted = False
         self.broken = ""
+        self._requests: queue.Queue = queue.Queue()
+        self._answers: queue.Queue = queue.Queue()
+        self._server: threading.Thread | None = None
+
+    def _serve(self) -> None:
+        def on_input(prompt: str) -> str:
+            if prompt != remote.READY:
+                self._answers.put(prompt)
+            return self._requests.get()  # "" ends the server
+
+        try:
+            outcome, _ = self.student.execute(f"{remote.SERVE_NAME}()", timeout=self.deadline - time.monotonic(),
+                                              store_history=False, on_input=on_input, keep_outputs=False)
+            if outcome.status in ("died", "killed", "timeout"):
+                self.broken = f"your code {outcome.error}" if outcome.status == "timeout" else outcome.error
+            if outcome.status == "killed":  # it ignored the interrupt: it cannot be trusted to be idle
+                self.student.kill()
+        except Exception as err:  # the grader's own trouble: this part's requests fail, nothing else
+            self.broken = f"the grader lost your kernel: {err}"
+        finally:
+            if not self.student.alive():
+                self.broken = "your kernel stopped during this test"
+            self._answers.put(None)
 
     def __call__(self, prompt: str) -> str:
         op, _, request = prompt.partition("\n")
@@ -40,30 +65,26 @@ class Relay:
             self.tainted = not source.strip() or source.strip() not in self.public
         if self.broken:
             return _error("GraderError", self.broken)
-        remaining = self.deadline - time.monotonic()
-        if remaining <= 0:
-            return _error("TimeoutError", "the test's time ran out in your code")
-        inline = len(request) < INLINE_CHARS  # small requests go with the call; large ones are asked for
-        answers: list[str] = [""] if inline else []
-
-        def on_input(student_prompt: str) -> str:
-            if not answers:
-                answers.append("")  # the server asked for its request
-                return request
-            answers.append(student_prompt)
-            return ""
-
-        call = f"{remote.SERVE_NAME}({request!r})" if inline else f"{remote.SERVE_NAME}()"
-        outcome, _ = self.student.execute(call, timeout=remaining, store_history=False,
-                                          on_input=on_input, keep_outputs=False)
-        if outcome.status in ("died", "killed", "timeout"):
-            self.broken = f"your code {outcome.error}" if outcome.status == "timeout" else outcome.error
-            if not self.student.alive():
-                self.broken = "your kernel stopped during this test"
+        if self._server is None:
+            self._server = threading.Thread(target=self._serve, name="student-server", daemon=True)
+            self._server.start()
+        self._requests.put(request)
+        try:
+            # the server's cell ends by itself within its time limit and grace (`Kernel.execute`)
+            answer = self._answers.get(timeout=max(0.0, self.deadline - time.monotonic())
+                                       + self.student.sandbox.limits.interrupt_grace + 30.0)
+        except queue.Empty:
+            answer = None
+        if answer is None:
+            self.broken = self.broken or "your code did not answer in time"
             return _error("GraderError", self.broken)
-        if len(answers) < 2:
-            return _error("GraderError", "your kernel gave no answer")
-        return answers[1]
+        return answer
+
+    def close(self) -> None:
+        """End the student's server and wait for it: the student's kernel is free again."""
+        if self._server is not None:
+            self._requests.put("")
+            self._server.join()
 
 
 def run_test_part(tests: Kernel, student: Kernel, code: str, timeout: float, hidden: bool,
@@ -72,16 +93,19 @@ def run_test_part(tests: Kernel, student: Kernel, code: str, timeout: float, hid
     is the notebook's visible test code: an `in_student` helper defined there, called by a
     hidden part, does not count as hidden code handed over."""
     relay = Relay(student, time.monotonic() + timeout, hidden, public)
-    names = remote.free_names(code)
-    if names:
-        bound, _ = tests.execute(f"{remote.BIND_NAME}({names!r})", timeout=timeout, store_history=False,
-                                 on_input=relay, keep_outputs=False)
-        if bound.status != "ok":
-            bound.error = f"the grader could not look up the names this test uses: {bound.error}"
-            return bound, relay
-    nonce = secrets.token_hex(8)
-    outcome, value = tests.execute(f"{code}\n{guard.RECEIPT_NAME} = {nonce!r}", timeout=timeout,
-                                   store_history=not hidden, receipt_expr=guard.RECEIPT_NAME, on_input=relay)
+    try:
+        names = remote.free_names(code)
+        if names:
+            bound, _ = tests.execute(f"{remote.BIND_NAME}({names!r})", timeout=timeout, store_history=False,
+                                     on_input=relay, keep_outputs=False)
+            if bound.status != "ok":
+                bound.error = f"the grader could not look up the names this test uses: {bound.error}"
+                return bound, relay
+        nonce = secrets.token_hex(8)
+        outcome, value = tests.execute(f"{code}\n{guard.RECEIPT_NAME} = {nonce!r}", timeout=timeout,
+                                       store_history=not hidden, receipt_expr=guard.RECEIPT_NAME, on_input=relay)
+    finally:
+        relay.close()
     for output in outcome.outputs:  # the receipt line is the grader's, not the student's business
         if output.get("output_type") == "error":
             output["traceback"] = [line for line in output.get("traceback", []) if guard.RECEIPT_NAME not in line]

@@ -29,6 +29,7 @@ from jaxcourse.grading import wire
 SERVE_NAME = "__jaxcourse_serve__"
 BIND_NAME = "__jaxcourse_bind__"
 SNIPPET = "snippet"
+READY = "ready"  # the server's first prompt; every later one is an answer
 MAX_VALUE_CHARS = 1_000_000  # a student's value bound by value in the test kernel; larger: a Remote
 
 
@@ -102,17 +103,25 @@ def install_server(shell) -> None:
             return np.asarray(target)
         raise ValueError(f"unknown request {op!r}")
 
-    def serve(text: str | None = None) -> None:
+    def respond(text: str) -> str:
         try:
-            request = json.loads(exchange(shell.kernel, "") if text is None else text)
+            request = json.loads(text)
             value = answer(request)
             if request["op"] == "describe":
-                response = json.dumps({"described": value})
-            else:
-                response = json.dumps({"value": wire.encode_value(value, refer)})
-        except BaseException as err:  # everything the student's code raises goes back as text
-            response = json.dumps({"error": [type(err).__name__, str(err)[:2000]]})
-        exchange(shell.kernel, response)
+                return json.dumps({"described": value})
+            return json.dumps({"value": wire.encode_value(value, refer)})
+        except (Exception, SystemExit, GeneratorExit) as err:  # the student's errors go back as text
+            return json.dumps({"error": [type(err).__name__, str(err)[:2000]]})
+
+    def serve() -> None:
+        """Answer requests until an empty one: each answer is the prompt that asks for the next.
+        An interrupt (the grader's time limit) ends the cell."""
+        try:
+            text = exchange(shell.kernel, READY)
+            while text:
+                text = exchange(shell.kernel, respond(text))
+        except KeyboardInterrupt:
+            return
 
     setattr(builtins, SERVE_NAME, serve)
 
