@@ -142,11 +142,14 @@ class Kernel:
             self._check_starting(deadline)
         while not self._heard_back(client.iopub_channel, 0.1):
             self._check_starting(deadline)
+        # the compilation cache is read-only for kernels: JAX warns at each entry it cannot add
+        bootstrap = ("import warnings as _w\n_w.filterwarnings('ignore', "
+                     "message='Error writing persistent compilation cache entry')\ndel _w\n")
         if self.role == "student":
-            bootstrap = (f"import jaxcourse.grading.guard as _g\n_g.install({self.secret!r})\ndel _g\n"
-                         "import jaxcourse.grading.remote as _r\n_r.install_server(get_ipython())\ndel _r\n")
+            bootstrap += (f"import jaxcourse.grading.guard as _g\n_g.install({self.secret!r})\ndel _g\n"
+                          "import jaxcourse.grading.remote as _r\n_r.install_server(get_ipython())\ndel _r\n")
         else:
-            bootstrap = "import jaxcourse.grading.remote as _r\n_r.install_tests(get_ipython())\ndel _r\n"
+            bootstrap += "import jaxcourse.grading.remote as _r\n_r.install_tests(get_ipython())\ndel _r\n"
         outcome, _ = self.execute(bootstrap, timeout=self.sandbox.limits.start_seconds, store_history=False)
         if outcome.status != "ok":
             raise KernelDied(f"the grader's set-up failed in the kernel: {outcome.error}")
