@@ -36,6 +36,9 @@ def test_anything_with_behaviour_does_not_cross():
         with pytest.raises(TypeError):
             wire.encode(value)
     assert json.loads(wire.encode(Lies(1.0), refer=lambda v: 7)) == {"$r": [7, "Lies"]}
+    # a dict whose keys are not plain data stays behind whole; a bytearray crosses as bytes
+    assert json.loads(wire.encode({(3, np.dtype("f4")): 1}, refer=lambda v: 8)) == {"$r": [8, "dict"]}
+    assert wire.decode(wire.encode(bytearray(b"ab"))) == b"ab"
 
 
 @pytest.mark.parametrize("text, why", [

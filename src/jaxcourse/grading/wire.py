@@ -48,13 +48,19 @@ def encode_value(value, refer=None, depth: int = 0):
     kind = type(value)
     if value is None or kind in (bool, int, float, str):
         return value
-    if kind is bytes:
+    if kind in (bytes, bytearray):
         return {"$b": base64.b64encode(value).decode()}
     if kind in (tuple, list):
         items = [encode_value(v, refer, depth + 1) for v in value]
         return items if kind is list else {"$t": items}
     if kind is dict:
-        return {"$d": [[encode_value(k, None, depth + 1), encode_value(v, refer, depth + 1)] for k, v in value.items()]}
+        try:
+            keys = [encode_value(k, None, depth + 1) for k in value]
+        except TypeError:
+            if refer is None:
+                raise
+            return {"$r": [refer(value), "dict"]}  # keys that are not plain data: the dict stays
+        return {"$d": [[k, encode_value(v, refer, depth + 1)] for k, v in zip(keys, value.values())]}
     if kind is np.ndarray:
         return _array(value, "numpy")
     if isinstance(value, np.generic) and type(value).__module__ == "numpy":
