@@ -172,3 +172,13 @@ def test_a_student_kernel_that_hangs_in_a_test_costs_that_test_only():
     after = Step("test", "test-02", "expect_close(double(2.0), 4.0)\n")
     run = _run([SETUP, ANSWER, hang, check, after], cell_seconds=5)
     assert not run.results[3].passed and run.results[4].passed, [r.visible.error for r in run.results]
+
+
+@pytest.mark.slow
+def test_a_course_cell_after_the_tests_that_uses_the_students_names_does_not_hang_the_test_kernel():
+    check = Step("test", "test-01", "from jaxcourse.checks import expect_close\nexpect_close(double(1.0), 2.0)\n")
+    demo = Step("locked", "demo", "print(double(3.0))")  # a course cell showing the student's work
+    after = Step("test", "test-02", "expect_close(double(2.0), 4.0)\n")
+    run = _run([SETUP, ANSWER, check, demo, after], cell_seconds=30)
+    assert [r.passed for r in run.results] == [True] * 5, [r.visible.error for r in run.results]
+    assert run.seconds < 25, f"{run.seconds:.0f} s: the test kernel waited for an answer nobody relays"
