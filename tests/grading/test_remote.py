@@ -182,3 +182,47 @@ def test_a_course_cell_after_the_tests_that_uses_the_students_names_does_not_han
     run = _run([SETUP, ANSWER, check, demo, after], cell_seconds=30)
     assert [r.passed for r in run.results] == [True] * 5, [r.visible.error for r in run.results]
     assert run.seconds < 25, f"{run.seconds:.0f} s: the test kernel waited for an answer nobody relays"
+
+
+@pytest.mark.slow
+def test_a_test_kernel_lent_again_holds_nothing_of_the_notebook_before():
+    from jaxcourse.grading import pool
+
+    box = Sandbox(limits=Limits(), isolate=os.geteuid() == 0, env={"JAXCOURSE_PROBE": "lent"})
+    first = Step("test", "test-01", """
+from jaxcourse.checks import expect_true
+import random
+expect_true(SCALE == 2.0 and not isinstance(double, str), "the first student's names")
+_left_behind = "first"
+np.random.seed(123)
+random.seed(123)
+jax.config.update("jax_enable_x64", True)
+np.testing.assert_allclose = lambda *a, **k: None
+""")
+    second = Step("test", "test-01", """
+from jaxcourse.checks import expect_true
+import random
+expect_true("_left_behind" not in globals(), "a name a test defined for another notebook")
+expect_true("SCALE" not in globals() and "double" not in globals(), "another student's names")
+expect_true(np.random.get_state()[1][0] == START_NP and random.random() == START_PY, "random state")
+expect_true(not jax.config.jax_enable_x64, "JAX's configuration")
+try:
+    np.testing.assert_allclose(1.0, 2.0)
+except AssertionError:
+    pass
+else:
+    raise AssertionError("a function a test replaced is still replaced")
+""")
+    probe = Step("locked", "setup", SETUP.source + "\nimport random\nSTART_NP = np.random.get_state()[1][0]\n"
+                 "_state = random.getstate()\nSTART_PY = random.random()\nrandom.setstate(_state)")
+    pool.close_all()  # test kernels other tests in this process left idle
+    try:
+        one = runner.run_steps([probe, ANSWER, first], box)
+        lent = [k for kernels in pool._idle.values() for k in kernels]
+        two = runner.run_steps([probe, Step("answer", "task-01", "print('nothing defined')"), second], box)
+        again = [k for kernels in pool._idle.values() for k in kernels]
+    finally:
+        pool.close_all()
+    assert one.results[-1].passed, one.results[-1].visible.error
+    assert len(lent) == 1 and again == lent, "the same test kernel was lent to both notebooks"
+    assert two.results[-1].passed, two.results[-1].visible.error

@@ -55,6 +55,7 @@ class Kernel:
                  owns_parent: bool = False, role: str = "student"):
         self.sandbox = sandbox
         self.role = role  # "student": runs the notebook's cells; "tests": runs the test cells (`remote`)
+        self.lent_for, self.uses = "", 0  # a test kernel is lent to notebook after notebook (`pool`)
         self.parent = parent
         self.owns_parent = owns_parent  # remove `parent` too when the kernel stops
         self.workdir = parent / f"w-{uuid.uuid4().hex[:8]}"

@@ -5,6 +5,12 @@ background, so it is ready when the next notebook comes. A kernel is handed out 
 again: it holds nothing of any student before its first cell (its working folder has only what
 the grader wrote), so starting it early shares nothing between students. What is left when a run
 ends is stopped (`close_all`).
+
+Test kernels (`Kernel.role` "tests") are different: no student code ever runs in one, so one is
+lent to notebook after notebook (`borrow`, `give_back`). It runs the course's cells once, takes a
+snapshot, and after each notebook is put back to that snapshot (its names, NumPy's and Python's
+random state, and everything the guard restores) before it is lent again; after `TEST_KERNEL_USES`
+notebooks, or any trouble, it is stopped instead.
 """
 
 from __future__ import annotations
@@ -18,10 +24,12 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import asdict
 from pathlib import Path
 
-from jaxcourse.grading.kernel import Kernel, OutputBudget
+from jaxcourse.grading.kernel import Kernel, KernelDied, OutputBudget
 from jaxcourse.grading.sandbox import Sandbox
 
+TEST_KERNEL_USES = 32
 _ahead: dict[str, list[Future]] = {}
+_idle: dict[str, list[Kernel]] = {}
 _lock = threading.Lock()
 _exit_hook: list = []
 _starter = ThreadPoolExecutor(max_workers=2, thread_name_prefix="kernel-ahead")
@@ -68,11 +76,55 @@ def take(sandbox: Sandbox, budget: OutputBudget, role: str = "student") -> Kerne
     return kernel
 
 
+def borrow(sandbox: Sandbox, budget: OutputBudget, course_cells: list[str]) -> Kernel:
+    """A test kernel that has run `course_cells` (the notebook's locked cells) and holds nothing
+    of any notebook graded before. Raises KernelDied when none can be started."""
+    from jaxcourse.grading.remote import SNAPSHOT_NAME
+
+    key = json.dumps([_key(sandbox, "tests"), course_cells])
+    with _lock:
+        idle = _idle.setdefault(key, [])
+        kernel = idle.pop() if idle else None
+    if kernel is None or not kernel.alive():
+        if kernel is not None:
+            kernel.kill()
+        kernel = take(sandbox, budget, role="tests")
+        kernel.lent_for = key
+        limits = sandbox.limits
+        for cell in course_cells:  # one failing (it shows the student's work, say) is no reason to stop
+            kernel.execute(cell, timeout=limits.cell_seconds, store_history=False, keep_outputs=False)
+        ready, _ = kernel.execute(f"{SNAPSHOT_NAME}()", timeout=limits.start_seconds, store_history=False)
+        if ready.status != "ok":
+            kernel.kill()
+            raise KernelDied(f"the test kernel could not take its snapshot: {ready.error}")
+    kernel.budget = budget
+    return kernel
+
+
+def give_back(kernel: Kernel) -> None:
+    """Put a borrowed test kernel back to its snapshot for the next notebook, or stop it."""
+    from jaxcourse.grading.remote import RESET_NAME
+
+    kernel.uses += 1
+    if kernel.alive() and kernel.uses < TEST_KERNEL_USES:
+        reset, _ = kernel.execute(f"{RESET_NAME}()", timeout=kernel.sandbox.limits.start_seconds,
+                                  store_history=False, keep_outputs=False)
+        if reset.status == "ok" and kernel.alive():
+            with _lock:
+                _idle.setdefault(kernel.lent_for, []).append(kernel)
+            return
+    kernel.kill()
+
+
 def close_all() -> None:
-    """Stop every kernel started ahead and not taken."""
+    """Stop every kernel started ahead and not taken, and every idle test kernel."""
     with _lock:
         pending = [f for waiting in _ahead.values() for f in waiting]
         _ahead.clear()
+        idle = [k for kernels in _idle.values() for k in kernels]
+        _idle.clear()
+    for kernel in idle:
+        kernel.kill()
     for future in pending:
         try:
             future.result().kill()

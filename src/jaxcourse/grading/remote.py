@@ -28,6 +28,8 @@ from jaxcourse.grading import wire
 
 SERVE_NAME = "__jaxcourse_serve__"
 BIND_NAME = "__jaxcourse_bind__"
+SNAPSHOT_NAME = "__jaxcourse_snapshot__"
+RESET_NAME = "__jaxcourse_reset__"
 SNIPPET = "snippet"
 READY = "ready"  # the server's first prompt; every later one is an answer
 MAX_VALUE_CHARS = 1_000_000  # a student's value bound by value in the test kernel; larger: a Remote
@@ -252,11 +254,35 @@ def free_names(code: str) -> list[str]:
 
 
 def install_tests(shell) -> None:
-    """Set up the test kernel: `in_student` sends code across, `__jaxcourse_bind__` fetches names."""
+    """Set up the test kernel: `in_student` sends code across, `__jaxcourse_bind__` fetches names,
+    `__jaxcourse_snapshot__` (after the course's cells) and `__jaxcourse_reset__` (after each
+    notebook) let one test kernel serve notebook after notebook, each from the same state."""
+    import random
+    import secrets
+
+    import numpy as np
+
     import jaxcourse.checks
+    from jaxcourse.grading import guard
 
     jaxcourse.checks.in_student = in_student
     bound: dict[str, object] = {}
+    saved: dict[str, object] = {}
+
+    def snapshot() -> None:
+        saved.update(namespace=dict(shell.user_ns), numpy=np.random.get_state(), random=random.getstate())
+        guard.install(secrets.token_hex(16), shell)  # what the tests rely on, put back at each reset
+
+    def reset() -> None:
+        shell.user_ns.clear()
+        shell.user_ns.update(saved["namespace"])
+        bound.clear()
+        np.random.set_state(saved["numpy"])
+        random.setstate(saved["random"])
+        getattr(builtins, guard.GUARD_NAME)(secrets.token_hex(8))
+
+    setattr(builtins, SNAPSHOT_NAME, snapshot)
+    setattr(builtins, RESET_NAME, reset)
 
     def bind(names: list[str]) -> None:
         namespace = shell.user_ns

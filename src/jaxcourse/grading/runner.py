@@ -26,10 +26,9 @@ def _skipped(step: Step, why: str) -> StepResult:
 
 
 def _replay(kernel: Kernel, steps: list[Step], done: list[int], limits: Limits, deadline: float) -> bool:
-    """Run the cells before a restart again, within what is left of the notebook's time (the
-    test kernel: only the course's cells)."""
+    """Run the cells before a restart again, within what is left of the notebook's time."""
     for index in done:
-        if steps[index].kind == "test" or (kernel.role == "tests" and steps[index].kind != "locked"):
+        if steps[index].kind == "test":
             continue
         remaining = deadline - time.monotonic()
         if remaining <= 0:
@@ -42,31 +41,30 @@ def _replay(kernel: Kernel, steps: list[Step], done: list[int], limits: Limits, 
 
 
 class _TestKernel:
-    """The test kernel of one notebook: started at the first test, restarted (the course's cells
-    replayed) if it dies."""
+    """The test kernel of one notebook: borrowed at its first test (`pool.borrow`), given back
+    when the notebook is done, replaced if it dies."""
 
-    def __init__(self, sandbox: Sandbox, budget: OutputBudget):
+    def __init__(self, sandbox: Sandbox, budget: OutputBudget, steps: list[Step]):
         self.sandbox = sandbox
         self.budget = budget
+        self.course_cells = [s.source for s in steps if s.kind == "locked"]
         self.kernel: Kernel | None = None
 
-    def get(self, steps: list[Step], done: list[int], deadline: float) -> Kernel:
+    def get(self) -> Kernel:
         if self.kernel is not None and not self.kernel.alive():
             self.kernel.kill()
             self.kernel = None
         if self.kernel is None:
-            self.kernel = pool.take(self.sandbox, self.budget, role="tests")
-            if not _replay(self.kernel, steps, done, self.sandbox.limits, deadline):
-                raise KernelDied("the course's cells failed in the test kernel")
+            self.kernel = pool.borrow(self.sandbox, self.budget, self.course_cells)
         return self.kernel
 
-    def run_locked(self, step: Step, timeout: float) -> None:
-        if self.kernel is not None and self.kernel.alive():
-            self.kernel.execute(step.source, timeout=timeout, keep_outputs=False)
-
-    def kill(self) -> None:
+    def done(self, healthy: bool) -> None:
         if self.kernel is not None:
-            self.kernel.kill()
+            if healthy:
+                pool.give_back(self.kernel)
+            else:
+                self.kernel.kill()
+            self.kernel = None
 
 
 def run_steps(steps: list[Step], sandbox: Sandbox) -> Run:
@@ -82,7 +80,8 @@ def run_steps(steps: list[Step], sandbox: Sandbox) -> Run:
     done: list[int] = []
     kernel: Kernel | None = None
     budget = OutputBudget(limits.notebook_output_chars)
-    tests = _TestKernel(sandbox, budget)
+    tests = _TestKernel(sandbox, budget, steps)
+    finished = False
     restarts = 0
     gave_up = ""
     seen_hidden = False  # the student's kernel was handed hidden test code: replace it before it runs again
@@ -138,7 +137,7 @@ def run_steps(steps: list[Step], sandbox: Sandbox) -> Run:
                                               Outcome("skipped", error=why) if step.hidden else None))
                     continue
                 try:
-                    test_kernel = tests.get(steps, done, deadline)
+                    test_kernel = tests.get()
                 except KernelDied as err:
                     why = f"the test kernel could not start: {err}"
                     notes.append(f"{step.cell}: {why}")
@@ -148,8 +147,6 @@ def run_steps(steps: list[Step], sandbox: Sandbox) -> Run:
             else:
                 outcome, _ = kernel.execute(step.source, timeout=timeout)
                 result = StepResult(step.cell, step.kind, outcome)
-                if step.kind == "locked":
-                    tests.run_locked(step, timeout)
             result.changes = changes
             results.append(result)
             slow = [o for o in (result.visible, result.hidden)
@@ -179,10 +176,11 @@ def run_steps(steps: list[Step], sandbox: Sandbox) -> Run:
             notes.append(f"{step.cell}: {outcome.error}; restarted without that cell")
             stop(kernel)
             kernel = None
+        finished = True
     finally:
         if kernel is not None:
             kernel.kill()
-        tests.kill()
+        tests.done(healthy=finished)
     return Run(results, notes, time.monotonic() - start, sandbox.isolation)
 
 
