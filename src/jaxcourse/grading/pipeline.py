@@ -49,6 +49,7 @@ def _warm_cache(course: Path, assignment: str, sources: dict, box: Sandbox, sour
         writer = replace(box, cache=str(cache), cache_writable=True)
         for name, source in sources.items():
             plan = submissions.plan(source, source)
+            pool.start_ahead(writer, [s.source for s in plan.steps if s.kind == "locked"], 1)
             run = Run.from_dict(run_job(Job("solution", name, plan.steps, writer)))
             failed = [r for r in run.results if r.kind == "test" and not r.passed]
             if failed:
@@ -118,6 +119,10 @@ def grade(root: Path, assignment: str, submitted: Path, *, course: Path | None =
         gradebook.prepare(root, assignment, course)
         if warming is not None:
             box = replace(box, cache=warming.result(), cache_writable=False)
+        if todo and not scheduler:  # the first notebooks' kernels start while the submissions are read
+            for source in sources.values():
+                course_cells = [s.source for s in submissions.plan(source, source).steps if s.kind == "locked"]
+                pool.start_ahead(box, course_cells, min(workers, len(todo)))
     jobs: list[Job] = []
     plans: dict[tuple[str, str], submissions.Plan] = {}
     results: dict[str, Student] = {}

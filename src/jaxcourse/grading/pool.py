@@ -21,7 +21,7 @@ import os
 import tempfile
 import threading
 from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import asdict
+from dataclasses import asdict, replace
 from pathlib import Path
 
 from jaxcourse.grading.kernel import Kernel, KernelDied, OutputBudget
@@ -30,6 +30,7 @@ from jaxcourse.grading.sandbox import Sandbox
 TEST_KERNEL_USES = 32
 _ahead: dict[str, list[Future]] = {}
 _idle: dict[str, list[Kernel]] = {}
+_readying: dict[str, list[Future]] = {}
 _lock = threading.Lock()
 _exit_hook: list = []
 _starter = ThreadPoolExecutor(max_workers=2, thread_name_prefix="kernel-ahead")
@@ -76,29 +77,60 @@ def take(sandbox: Sandbox, budget: OutputBudget, role: str = "student") -> Kerne
     return kernel
 
 
+def _ready_test_kernel(sandbox: Sandbox, course_cells: list[str], key: str) -> Kernel:
+    from jaxcourse.grading.remote import SNAPSHOT_NAME
+
+    kernel = _start(sandbox, "tests")
+    kernel.lent_for = key
+    limits = sandbox.limits
+    for cell in course_cells:  # one failing (it shows the student's work, say) is no reason to stop
+        kernel.execute(cell, timeout=limits.cell_seconds, store_history=False, keep_outputs=False)
+    ready, _ = kernel.execute(f"{SNAPSHOT_NAME}()", timeout=limits.start_seconds, store_history=False)
+    if ready.status != "ok":
+        kernel.kill()
+        raise KernelDied(f"the test kernel could not take its snapshot: {ready.error}")
+    return kernel
+
+
+def _lent_key(sandbox: Sandbox, course_cells: list[str]) -> str:
+    return json.dumps([_key(sandbox, "tests"), course_cells])
+
+
 def borrow(sandbox: Sandbox, budget: OutputBudget, course_cells: list[str]) -> Kernel:
     """A test kernel that has run `course_cells` (the notebook's locked cells) and holds nothing
     of any notebook graded before. Raises KernelDied when none can be started."""
-    from jaxcourse.grading.remote import SNAPSHOT_NAME
-
-    key = json.dumps([_key(sandbox, "tests"), course_cells])
+    key = _lent_key(sandbox, course_cells)
     with _lock:
         idle = _idle.setdefault(key, [])
         kernel = idle.pop() if idle else None
+        readying = _readying.get(key, [])
+        future = readying.pop(0) if kernel is None and readying else None
+    if future is not None:
+        try:
+            kernel = future.result()
+        except Exception:  # it failed to get ready: try once more here, and report that one
+            kernel = None
     if kernel is None or not kernel.alive():
         if kernel is not None:
             kernel.kill()
-        kernel = take(sandbox, budget, role="tests")
-        kernel.lent_for = key
-        limits = sandbox.limits
-        for cell in course_cells:  # one failing (it shows the student's work, say) is no reason to stop
-            kernel.execute(cell, timeout=limits.cell_seconds, store_history=False, keep_outputs=False)
-        ready, _ = kernel.execute(f"{SNAPSHOT_NAME}()", timeout=limits.start_seconds, store_history=False)
-        if ready.status != "ok":
-            kernel.kill()
-            raise KernelDied(f"the test kernel could not take its snapshot: {ready.error}")
+        kernel = _ready_test_kernel(sandbox, course_cells, key)
     kernel.budget = budget
     return kernel
+
+
+def start_ahead(sandbox: Sandbox, course_cells: list[str], count: int) -> None:
+    """Get `count` student's kernels and test kernels ready while the grader prepares the run."""
+    tests = replace(sandbox, cache_writable=False)  # as `runner` borrows them
+    key = _lent_key(tests, course_cells)
+    with _lock:
+        if not _exit_hook:
+            _exit_hook.append(atexit.register(close_all))
+        waiting = _ahead.setdefault(_key(sandbox, "student"), [])
+        readying = _readying.setdefault(key, [])
+        for _ in range(max(0, count - len(waiting))):
+            waiting.append(_starter.submit(_start, sandbox, "student"))
+        for _ in range(max(0, count - len(readying) - len(_idle.get(key, [])))):
+            readying.append(_starter.submit(_ready_test_kernel, tests, course_cells, key))
 
 
 def give_back(kernel: Kernel) -> None:
@@ -119,8 +151,9 @@ def give_back(kernel: Kernel) -> None:
 def close_all() -> None:
     """Stop every kernel started ahead and not taken, and every idle test kernel."""
     with _lock:
-        pending = [f for waiting in _ahead.values() for f in waiting]
+        pending = [f for waiting in [*_ahead.values(), *_readying.values()] for f in waiting]
         _ahead.clear()
+        _readying.clear()
         idle = [k for kernels in _idle.values() for k in kernels]
         _idle.clear()
     for kernel in idle:
