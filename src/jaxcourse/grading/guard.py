@@ -7,9 +7,10 @@ configuration, the IPython machinery that decides whether a cell failed) and put
 lists what it had to put back, and proves it ran by hashing a fresh nonce with a secret that only
 the grader and the guard know.
 
-This stops accidents and the usual tricks (a patched `assert_allclose`, `jax_enable_x64` left on,
-an overridden `showtraceback`). Code written to defeat this guard specifically can still do it
-from inside the same process; the grader's README section says so.
+This undoes accidents (`jax_enable_x64` left on, a patched NumPy function) before the student's
+code answers a test, and names what it put back for review. Code written to defeat the guard can
+still do it from inside the same process, which is why tests are decided in a kernel of their own
+(`remote`); the test kernel uses the same snapshot to start each notebook from the same state.
 """
 
 from __future__ import annotations

@@ -1,8 +1,8 @@
 """One sandboxed ipykernel, spoken to over Unix sockets.
 
 The grader (a trusted process) sends cells one at a time, so the hidden tests exist only in its
-memory until the moment they run; it decides pass or fail from the kernel's reply, after
-`jaxcourse.grading.guard` has put back anything student code patched.
+memory until the moment they run. A kernel is a student's (the notebook's cells) or a test
+kernel (the test cells, which decide pass or fail; `remote`, `relay`).
 """
 
 from __future__ import annotations
