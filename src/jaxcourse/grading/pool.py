@@ -77,6 +77,12 @@ def take(sandbox: Sandbox, budget: OutputBudget, role: str = "student") -> Kerne
     return kernel
 
 
+def tests_sandbox(sandbox: Sandbox) -> Sandbox:
+    """A test kernel's settings: no student code runs in one, so it may add to the compilation
+    cache, and the one that checked the solution can serve the students who come next."""
+    return replace(sandbox, cache_writable=bool(sandbox.cache))
+
+
 def _ready_test_kernel(sandbox: Sandbox, course_cells: list[str], key: str) -> Kernel:
     from jaxcourse.grading.remote import SNAPSHOT_NAME
 
@@ -120,7 +126,7 @@ def borrow(sandbox: Sandbox, budget: OutputBudget, course_cells: list[str]) -> K
 
 def start_ahead(sandbox: Sandbox, course_cells: list[str], count: int) -> None:
     """Get `count` student's kernels and test kernels ready while the grader prepares the run."""
-    tests = replace(sandbox, cache_writable=False)  # as `runner` borrows them
+    tests = tests_sandbox(sandbox)
     key = _lent_key(tests, course_cells)
     with _lock:
         if not _exit_hook:

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import textwrap
 import time
-from dataclasses import replace
 
 from jaxcourse.grading import pool
 from jaxcourse.grading.kernel import Kernel, KernelDied, OutputBudget
@@ -46,9 +45,7 @@ class _TestKernel:
     when the notebook is done, replaced if it dies."""
 
     def __init__(self, sandbox: Sandbox, budget: OutputBudget, steps: list[Step]):
-        # It never writes the compilation cache, so the one that checked the solution while the
-        # solution filled the cache can serve the students who come next.
-        self.sandbox = replace(sandbox, cache_writable=False)
+        self.sandbox = pool.tests_sandbox(sandbox)
         self.budget = budget
         self.course_cells = [s.source for s in steps if s.kind == "locked"]
         self.kernel: Kernel | None = None
