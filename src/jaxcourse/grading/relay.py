@@ -87,6 +87,19 @@ class Relay:
             self._server.join()
 
 
+def _starts_simply(code: str) -> bool:
+    """Whether `code`'s first line is a whole simple statement (an import, say), so the grader's
+    name lookup can go before it on the same line."""
+    import ast
+
+    try:
+        first = ast.parse(code).body[0]
+    except (SyntaxError, IndexError):
+        return False
+    simple = (ast.Import, ast.ImportFrom, ast.Assign, ast.AugAssign, ast.AnnAssign, ast.Expr)
+    return isinstance(first, simple) and first.lineno == 1 and first.end_lineno == 1 and first.col_offset == 0
+
+
 def run_test_part(tests: Kernel, student: Kernel, code: str, timeout: float, hidden: bool,
                   public: str = "") -> tuple[Outcome, Relay]:
     """Run one part of a test cell in `tests`; its verdict is the test kernel's alone. `public`
@@ -95,20 +108,24 @@ def run_test_part(tests: Kernel, student: Kernel, code: str, timeout: float, hid
     relay = Relay(student, time.monotonic() + timeout, hidden, public)
     try:
         names = remote.free_names(code)
-        if names:
-            bound, _ = tests.execute(f"{remote.BIND_NAME}({names!r})", timeout=timeout, store_history=False,
-                                     on_input=relay, keep_outputs=False)
+        bind = f"{remote.BIND_NAME}({names!r}); " if names else ""
+        # A separate cell for hidden tests (a traceback could show the line) and where the first line
+        # is not a whole statement (the test's line numbers must hold)
+        if bind and (hidden or not _starts_simply(code)):
+            bound, _ = tests.execute(bind, timeout=timeout, store_history=False, on_input=relay, keep_outputs=False)
             if bound.status != "ok":
                 bound.error = f"the grader could not look up the names this test uses: {bound.error}"
                 return bound, relay
+            bind = ""
         nonce = secrets.token_hex(8)
-        outcome, value = tests.execute(f"{code}\n{guard.RECEIPT_NAME} = {nonce!r}", timeout=timeout,
+        outcome, value = tests.execute(f"{bind}{code}\n{guard.RECEIPT_NAME} = {nonce!r}", timeout=timeout,
                                        store_history=False, receipt_expr=guard.RECEIPT_NAME, on_input=relay)
     finally:
         relay.close()
-    for output in outcome.outputs:  # the receipt line is the grader's, not the student's business
+    for output in outcome.outputs:  # the grader's lines are not the student's business
         if output.get("output_type") == "error":
-            output["traceback"] = [line for line in output.get("traceback", []) if guard.RECEIPT_NAME not in line]
+            output["traceback"] = [line.replace(bind, "") if bind else line for line in output.get("traceback", [])
+                                   if guard.RECEIPT_NAME not in line]
     if outcome.status == "ok" and value != nonce:
         outcome.status = "error"
         outcome.error = "the test did not run to its end (the kernel reported success without it)"
