@@ -26,7 +26,7 @@ from jaxcourse.course.assignments import CourseError
 from jaxcourse.grading import gradebook, lateness, pool, submissions, zygote
 from jaxcourse.grading import roster as rosters
 from jaxcourse.grading.sandbox import Limits, Sandbox
-from jaxcourse.grading.steps import Run
+from jaxcourse.grading.steps import Run, course_cells
 from jaxcourse.grading.summary import NOT_ON_ROSTER, NOT_SUBMITTED, Report, Student
 from jaxcourse.grading.workers import Job, run_all, run_job
 
@@ -49,7 +49,7 @@ def _warm_cache(course: Path, assignment: str, sources: dict, box: Sandbox, sour
         writer = replace(box, cache=str(cache), cache_writable=True)
         for name, source in sources.items():
             plan = submissions.plan(source, source)
-            pool.start_ahead(writer, [s.source for s in plan.steps if s.kind == "locked"], 1)
+            pool.start_ahead(writer, course_cells(plan.steps), 1)
             run = Run.from_dict(run_job(Job("solution", name, plan.steps, writer)))
             failed = [r for r in run.results if r.kind == "test" and not r.passed]
             if failed:
@@ -121,8 +121,7 @@ def grade(root: Path, assignment: str, submitted: Path, *, course: Path | None =
             box = replace(box, cache=warming.result(), cache_writable=False)
         if todo and not scheduler:  # the first notebooks' kernels start while the submissions are read
             for source in sources.values():
-                course_cells = [s.source for s in submissions.plan(source, source).steps if s.kind == "locked"]
-                pool.start_ahead(box, course_cells, min(workers, len(todo)))
+                pool.start_ahead(box, course_cells(submissions.plan(source, source).steps), min(workers, len(todo)))
     jobs: list[Job] = []
     plans: dict[tuple[str, str], submissions.Plan] = {}
     results: dict[str, Student] = {}

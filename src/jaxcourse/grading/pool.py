@@ -36,6 +36,11 @@ _exit_hook: list = []
 _starter = ThreadPoolExecutor(max_workers=2, thread_name_prefix="kernel-ahead")
 
 
+def _stop_at_exit() -> None:  # called holding _lock
+    if not _exit_hook:
+        _exit_hook.append(atexit.register(close_all))
+
+
 def _key(sandbox: Sandbox, role: str) -> str:
     return json.dumps([asdict(sandbox), role], sort_keys=True, default=str)
 
@@ -57,8 +62,7 @@ def take(sandbox: Sandbox, budget: OutputBudget, role: str = "student") -> Kerne
     """A started kernel with these settings and role (`Kernel.role`) that nobody used before; the
     next one starts now. Raises KernelDied when none can be started."""
     with _lock:
-        if not _exit_hook:
-            _exit_hook.append(atexit.register(close_all))
+        _stop_at_exit()
         waiting = _ahead.setdefault(_key(sandbox, role), [])
         future = waiting.pop(0) if waiting else None
         waiting.append(_starter.submit(_start, sandbox, role))
@@ -129,8 +133,7 @@ def start_ahead(sandbox: Sandbox, course_cells: list[str], count: int) -> None:
     tests = tests_sandbox(sandbox)
     key = _lent_key(tests, course_cells)
     with _lock:
-        if not _exit_hook:
-            _exit_hook.append(atexit.register(close_all))
+        _stop_at_exit()
         waiting = _ahead.setdefault(_key(sandbox, "student"), [])
         readying = _readying.setdefault(key, [])
         for _ in range(max(0, count - len(waiting))):

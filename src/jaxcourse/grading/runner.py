@@ -15,7 +15,7 @@ from jaxcourse.grading import pool
 from jaxcourse.grading.kernel import Kernel, KernelDied, OutputBudget
 from jaxcourse.grading.relay import run_test_part
 from jaxcourse.grading.sandbox import Limits, Sandbox
-from jaxcourse.grading.steps import Outcome, Run, Step, StepResult
+from jaxcourse.grading.steps import Outcome, Run, Step, StepResult, course_cells
 
 MAX_RESTARTS = 3
 
@@ -47,7 +47,7 @@ class _TestKernel:
     def __init__(self, sandbox: Sandbox, budget: OutputBudget, steps: list[Step]):
         self.sandbox = pool.tests_sandbox(sandbox)
         self.budget = budget
-        self.course_cells = [s.source for s in steps if s.kind == "locked"]
+        self.course_cells = course_cells(steps)
         self.kernel: Kernel | None = None
 
     def get(self) -> Kernel:

@@ -17,6 +17,11 @@ class Step:
     hidden: str = ""
 
 
+def course_cells(steps: list[Step]) -> list[str]:
+    """The sources of a plan's locked cells: what a test kernel runs before any test."""
+    return [s.source for s in steps if s.kind == "locked"]
+
+
 @dataclass
 class Outcome:
     status: str  # ok, error, timeout (interrupted), killed (ignored the interrupt), died, skipped
