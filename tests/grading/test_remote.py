@@ -8,7 +8,7 @@ import os
 import numpy as np
 import pytest
 
-from jaxcourse.grading import remote, runner, wire
+from jaxcourse.grading import relay, remote, runner, wire
 from jaxcourse.grading.sandbox import Limits, Sandbox
 from jaxcourse.grading.steps import Step
 
@@ -56,10 +56,13 @@ def test_decoding_refuses_what_it_did_not_write(text, why):
         wire.decode(text)
 
 
-def test_free_names_are_every_name_a_test_mentions():
+def test_a_test_is_read_for_every_name_it_mentions_and_how_its_first_line_starts():
     code = "import numpy as np\n_x = forward(params, X)\ndef _f(a):\n    return helper(a) + _x\n"
-    assert {"forward", "params", "X", "helper", "_x"} <= set(remote.free_names(code))
-    assert remote.free_names("def (:") == []
+    names, starts_simply = relay.read_test(code)
+    assert {"forward", "params", "X", "helper", "_x"} <= set(names) and starts_simply
+    assert relay.read_test("def (:") == ((), False)
+    assert not relay.read_test("expect_close(\n    forward(X), Y)")[1]
+    assert not relay.read_test("for x in X:\n    check(x)")[1]
 
 
 def _run(steps, **limits):

@@ -71,11 +71,6 @@ def grade(root: Path, assignment: str, submitted: Path, *, course: Path | None =
     """`roster`: who is enrolled (kept for later runs and `jaxcourse export`); `policy`: the late
     policy (kept too). Without them, the ones given to the last run are used. `warm`: kernels
     forked from a zygote (False: a fresh Python each, for the bench)."""
-    from nbgrader.api import Gradebook
-    from sqlalchemy.exc import SAWarning
-
-    # nbgrader's add_submission trips SQLAlchemy's autoflush warnings; harmless, and noise at 2 a.m.
-    warnings.filterwarnings("ignore", category=SAWarning)
     start = time.monotonic()
     course = Path(course or root / "grading").resolve()
     limits = limits or Limits()
@@ -85,6 +80,9 @@ def grade(root: Path, assignment: str, submitted: Path, *, course: Path | None =
     workers = workers or os.cpu_count() or 1
     assignments.assignment_folder(root, assignment)  # an unknown name fails here, listing the known
     enrolled = rosters.read(roster) if roster else None
+    source_folder = root / assignments.SOURCE / assignment
+    sources = {p.name: nbformat.read(p, as_version=4) for p in sorted(source_folder.glob("*.ipynb"))}
+    box = Sandbox(env=env, limits=limits, isolate=isolate, warm=warm, preload=zygote.imports_of(sources.values()))
     # Read everything before touching the course: bad input leaves the last run as it was.
     collected, orphans = submissions.collect(Path(submitted), pattern)
     if not any(name.endswith(".ipynb") for sub in collected.values() for name in sub.files):
@@ -94,8 +92,6 @@ def grade(root: Path, assignment: str, submitted: Path, *, course: Path | None =
     if unknown:
         raise CourseError(f"no submission from {', '.join(unknown)} in {submitted}")
     source_hash = gradebook.open_course(root, assignment, course)
-    source_folder = root / assignments.SOURCE / assignment
-    sources = {p.name: nbformat.read(p, as_version=4) for p in sorted(source_folder.glob("*.ipynb"))}
     state = gradebook.load_state(course, assignment)
     if enrolled is not None:
         gradebook.keep_roster(course, assignment, Path(roster))
@@ -110,7 +106,13 @@ def grade(root: Path, assignment: str, submitted: Path, *, course: Path | None =
         todo = sorted(only)
     else:
         todo = sorted(s for s in collected if force or state["students"].get(s, {}).get("digest") != digests[s])
-    box = Sandbox(env=env, limits=limits, isolate=isolate, warm=warm, preload=zygote.imports_of(sources.values()))
+    if todo and box.isolate and not scheduler:  # every kernel of this run, the solution's too, forks from it
+        pool.start_zygote(replace(box, cache=str(course / "jax-cache") if cache else None))
+    from nbgrader.api import Gradebook  # seconds of imports: after the zygote has started
+    from sqlalchemy.exc import SAWarning
+
+    # nbgrader's add_submission trips SQLAlchemy's autoflush warnings; harmless, and noise at 2 a.m.
+    warnings.filterwarnings("ignore", category=SAWarning)
     # The solution fills the compilation cache while nbgrader generates the assignment: they
     # need different things (a kernel, this process), so they overlap.
     with ThreadPoolExecutor(1) as background:

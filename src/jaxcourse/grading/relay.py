@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import ast
+import functools
 import json
 import queue
 import secrets
@@ -87,17 +89,27 @@ class Relay:
             self._server.join()
 
 
-def _starts_simply(code: str) -> bool:
-    """Whether `code`'s first line is a whole simple statement (an import, say), so the grader's
-    name lookup can go before it on the same line."""
-    import ast
+_PARSING = threading.Lock()  # CPython 3.11's ast.parse is not thread-safe: two workers at once can
+# fail with "AST constructor recursion depth mismatch", and cost a student a notebook
 
-    try:
-        first = ast.parse(code).body[0]
-    except (SyntaxError, IndexError):
-        return False
+
+@functools.lru_cache(maxsize=512)
+def read_test(code: str) -> tuple[tuple[str, ...], bool]:
+    """Every name `code` mentions (what a test may need from the student's kernel), and whether its
+    first line is a whole simple statement (an import, say), so that the grader's name lookup can go
+    before it on the same line."""
+    with _PARSING:
+        try:
+            tree = ast.parse(code)
+        except SyntaxError:
+            return (), False
+    names = tuple(sorted({node.id for node in ast.walk(tree) if isinstance(node, ast.Name)}))
+    if not tree.body:
+        return names, False
+    first = tree.body[0]
     simple = (ast.Import, ast.ImportFrom, ast.Assign, ast.AugAssign, ast.AnnAssign, ast.Expr)
-    return isinstance(first, simple) and first.lineno == 1 and first.end_lineno == 1 and first.col_offset == 0
+    return names, (isinstance(first, simple) and first.lineno == 1 and first.end_lineno == 1
+                   and first.col_offset == 0)
 
 
 def run_test_part(tests: Kernel, student: Kernel, code: str, timeout: float, hidden: bool,
@@ -107,11 +119,11 @@ def run_test_part(tests: Kernel, student: Kernel, code: str, timeout: float, hid
     hidden part, does not count as hidden code handed over."""
     relay = Relay(student, time.monotonic() + timeout, hidden, public)
     try:
-        names = remote.free_names(code)
-        bind = f"{remote.BIND_NAME}({names!r}); " if names else ""
+        names, starts_simply = read_test(code)
+        bind = f"{remote.BIND_NAME}({list(names)!r}); " if names else ""
         # A separate cell for hidden tests (a traceback could show the line) and where the first line
         # is not a whole statement (the test's line numbers must hold)
-        if bind and (hidden or not _starts_simply(code)):
+        if bind and (hidden or not starts_simply):
             bound, _ = tests.execute(bind, timeout=timeout, store_history=False, on_input=relay, keep_outputs=False)
             if bound.status != "ok":
                 bound.error = f"the grader could not look up the names this test uses: {bound.error}"

@@ -18,7 +18,6 @@ of an `input()` call and its answer is the reply, so nothing but text crosses.
 
 from __future__ import annotations
 
-import ast
 import builtins
 import inspect
 import json
@@ -242,15 +241,6 @@ def in_student(function):
 
     run_there.__name__ = name
     return run_there
-
-
-def free_names(code: str) -> list[str]:
-    """Every name `code` mentions (what a test may need from the student's kernel)."""
-    try:
-        tree = ast.parse(code)
-    except SyntaxError:
-        return []
-    return sorted({node.id for node in ast.walk(tree) if isinstance(node, ast.Name)})
 
 
 def install_tests(shell) -> None:

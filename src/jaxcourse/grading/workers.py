@@ -64,12 +64,25 @@ def run_all(jobs: list[Job], workers: int, scheduler: str | None, progress: bool
     try:
         futures = {client.submit(run_job, job, pure=False, key=f"grade-{job.student}-{job.notebook}-{i}"): job
                    for i, job in enumerate(jobs)}
-        for future in as_completed(futures):
+        failed_once: dict[int, Exception] = {}
+        running = as_completed(futures)
+        for future in running:
             job = futures[future]
             try:
-                yield job, Run.from_dict(future.result())
-            except Exception as err:  # a worker lost, a bug: that student only
+                run = Run.from_dict(future.result())
+            except Exception as err:  # a worker lost, a bug: that student only, and only after a second try
+                if id(job) not in failed_once:
+                    failed_once[id(job)] = err
+                    again = client.submit(run_job, job, pure=False, key=f"{future.key}-again")
+                    futures[again] = job
+                    running.add(again)
+                    continue
                 yield job, err
+            else:
+                if id(job) in failed_once:
+                    run.notes.append(f"graded a second time: the grader failed the first time "
+                                     f"({failed_once[id(job)]!r})")
+                yield job, run
             if bar is not None:
                 bar.set_postfix_str(job.student[:20])
                 bar.update()
