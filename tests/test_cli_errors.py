@@ -24,8 +24,14 @@ def _inputs(tmp: Path) -> dict[str, Path]:
     with zipfile.ZipFile(tmp / "ok.zip", "w") as zipped:
         zipped.writestr("doejane_1001_9001_01_xor.ipynb", "{}")
     (tmp / "bad-roster.csv").write_text("name,score\nada,1\n")
+    with zipfile.ZipFile(tmp / "crc.zip", "w", zipfile.ZIP_STORED) as zipped:
+        zipped.writestr("doejane_1001_9001_01_xor.ipynb", '{"cells": []}')
+    data = bytearray((tmp / "crc.zip").read_bytes())
+    data[data.index(b'{"cells"') + 3] ^= 0xFF  # the notebook's bytes no longer match their checksum
+    (tmp / "crc.zip").write_bytes(bytes(data))
+    (tmp / "damaged.zip").write_bytes(bytes(data).replace(b"PK\x01\x02", b"PK\x00\x00"))  # central directory
     return {"empty": tmp / "empty.zip", "none": tmp / "no-notebook.zip", "ok": tmp / "ok.zip",
-            "roster": tmp / "bad-roster.csv"}
+            "roster": tmp / "bad-roster.csv", "crc": tmp / "crc.zip", "damaged": tmp / "damaged.zip"}
 
 
 # (what, argv with {placeholders}, a phrase stderr must contain, run outside the course)
@@ -45,6 +51,14 @@ CASES = [
     ("report outside a course", ["report", "01_xor"], "no course", True),
     ("export outside a course", ["export", "01_xor", "--format", "csv"], "no course", True),
     ("release outside a course", ["release"], "no course", True),
+    *[(f"{argv[0]} outside a course", argv, "no course", True) for argv in (
+        ["forget", "01_xor", "ghost"], ["audit", "01_xor"], ["validate", "01_xor"], ["check-release"],
+        ["transcription"], ["badges"], ["normalize"], ["book"], ["bench", "grading"])],
+    ("run-notebooks with nothing to run", ["run-notebooks"], "no notebooks to run", True),
+    ("damaged zip", ["grade", "01_xor", "{damaged}"], "a damaged zip", False),
+    ("only a damaged notebook", ["grade", "01_xor", "{crc}"], "no readable notebook", False),
+    ("due none with a penalty", ["grade", "01_xor", "{ok}", "--due", "none", "--late-penalty", "5"], "need --due",
+     False),
     ("export before grading", ["export", "01_xor", "--format", "csv"], "run `jaxcourse grade` first", False),
     ("export unknown assignment", ["export", "nope", "--format", "csv"], "known: 01_xor", False),
     ("report before grading", ["report", "01_xor"], "run `jaxcourse grade` first", False),
@@ -59,7 +73,7 @@ def test_user_errors_are_one_line(tmp_path, monkeypatch, capsys, what, argv, phr
     course.mkdir()
     (course / "summary-01_xor.txt").write_text(SUMMARY)
     args = [a.format(tmp=tmp_path, **paths) for a in argv]
-    if argv[0] != "release":
+    if argv[0] in ("grade", "report", "export", "forget"):
         args += ["--course-dir", str(course)]
     monkeypatch.chdir(tmp_path if outside else ROOT)
     code = cli.main(args)
@@ -78,7 +92,14 @@ def test_the_installed_command_answers_the_same_way(tmp_path):
     assert done.stderr.strip().splitlines() == [f"error: {tmp_path / 'nowhere.zip'} does not exist"]
 
 
-@pytest.mark.parametrize("command", ["grade", "export", "forget", "report", "audit", "release", "book"])
+def _subcommands() -> list[str]:
+    import argparse
+
+    actions = [a for a in cli.build_parser()._actions if isinstance(a, argparse._SubParsersAction)]
+    return sorted(actions[0].choices)
+
+
+@pytest.mark.parametrize("command", _subcommands())
 def test_every_subcommand_help_has_a_description_and_defaults(command, capsys):
     with pytest.raises(SystemExit) as exit_info:
         cli.main([command, "--help"])

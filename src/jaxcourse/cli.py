@@ -15,7 +15,7 @@ def run_notebooks(args) -> int:
     root = Path.cwd()
     paths = notebooks.notebook_paths(root, args.paths)
     if not paths:
-        print("no notebooks to run", file=sys.stderr)
+        print(f"error: no notebooks to run (none given, and no chapters/ under {root})", file=sys.stderr)
         return 2
     failures = 0
     rows = []
@@ -196,7 +196,7 @@ def grade(args) -> int:
     if args.cpu_devices:
         env["XLA_FLAGS"] = runtime.xla_flags_with_cpu_devices(args.cpu_devices)
     policy = None
-    if args.due or args.late_penalty is not None or args.late_cap is not None:
+    if args.due is not None or args.late_penalty is not None or args.late_cap is not None:
         policy = lateness.policy(args.due, args.late_penalty, args.late_cap)
     report = pipeline.grade(root, args.assignment, Path(args.submissions), course=args.course_dir,
                             workers=args.workers, scheduler=args.scheduler, only=args.student,

@@ -48,3 +48,8 @@ def test_a_date_alone_is_due_at_the_end_of_the_day():
 def test_bad_policies(due, per_day, cap, problem):
     with pytest.raises(CourseError, match=problem):
         lateness.policy(due, per_day, cap)
+
+
+def test_due_none_clears_a_kept_due_date():
+    assert lateness.policy("none", None, None) == lateness.Policy()
+    assert lateness.policy("2024-01-31", None, None).due == "2024-01-31T23:59:59"

@@ -5,9 +5,9 @@ The policy is the instructor's, given to `jaxcourse grade`: `--due` (a date and 
 `--late-cap C` percent (default 100: a late submission can lose everything, never go below 0).
 Without `--due` nothing is late; without `--late-penalty` lateness is shown but costs nothing.
 
-When a student submitted comes from what the LMS says, best first: the time in a Blackboard file
-name, the `Last modified (submission)` column of a Moodle worksheet given as `--roster`, the
-file's time inside the LMS zip. Canvas's zip has a `LATE` marker in the name, and Canvas's word
+When a student submitted comes from what the LMS says, best first: the `Last modified
+(submission)` column of a Moodle worksheet given as `--roster`, the time in a Blackboard file
+name, the file's time inside the LMS zip. Canvas's zip has a `LATE` marker in the name, and Canvas's word
 decides: a marked student is late (one day when no later time is known), an unmarked one is not. Times without a time
 zone are taken as the due date's (Canvas and Moodle write the zip in the server's local time).
 """
@@ -52,6 +52,9 @@ def parse_due(text: str) -> datetime:
 
 
 def policy(due: str | None, per_day: float | None, cap: float | None) -> Policy:
+    """`due` "none" clears a due date kept from an earlier run: nothing is late."""
+    if due is not None and due.strip().lower() == "none":
+        due = ""
     if (per_day or cap is not None) and not due:
         raise CourseError("--late-penalty and --late-cap need --due")
     if per_day is not None and not 0 <= per_day <= 100:

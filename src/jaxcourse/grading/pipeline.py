@@ -86,8 +86,10 @@ def grade(root: Path, assignment: str, submitted: Path, *, course: Path | None =
     # Read everything before touching the course: bad input leaves the last run as it was.
     collected, orphans = submissions.collect(Path(submitted), pattern)
     if not any(name.endswith(".ipynb") for sub in collected.values() for name in sub.files):
-        raise CourseError(f"{submitted}: no notebook in it ({len(collected)} students, {len(orphans)} other "
-                          "files): nothing graded, the last run's results are kept")
+        unreadable = [note for sub in collected.values() for note in sub.notes if ".ipynb: " in note]
+        found = (f"no readable notebook in it ({len(unreadable)} damaged or too large, e.g. {unreadable[0]})"
+                 if unreadable else f"no notebook in it ({len(collected)} students, {len(orphans)} other files)")
+        raise CourseError(f"{submitted}: {found}: nothing graded, the last run's results are kept")
     unknown = sorted(set(only or []) - set(collected))
     if unknown:
         raise CourseError(f"no submission from {', '.join(unknown)} in {submitted}")

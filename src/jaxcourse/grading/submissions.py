@@ -87,7 +87,11 @@ def _entries(path: Path) -> list[tuple[str, bytes | str, datetime | None]]:
                           file.read_bytes() if size <= MAX_FILE_BYTES else too_big, None))
         return found
     if zipfile.is_zipfile(path):
-        with zipfile.ZipFile(path) as archive:
+        try:
+            archive = zipfile.ZipFile(path)
+        except (zipfile.BadZipFile, NotImplementedError, EOFError) as err:
+            raise SubmissionError(f"{path}: a damaged zip ({err}): download it again") from None
+        with archive:
             for info in archive.infolist():
                 if info.is_dir():
                     continue

@@ -114,6 +114,7 @@ def summarize(report: Report) -> str:
                 lines.append(f"    {label(student, report.students[student])}: {printable(note)}")
     if report.orphans:
         lines.append(f"  files with no student id (pattern did not match): {', '.join(printable(o) for o in report.orphans[:10])}")
-    lines.append(f"  grades: {report.course / 'grades.csv'}")
+    before_penalty = " (nbgrader's export, before late penalties: `jaxcourse export` applies them)"
+    lines.append(f"  grades: {report.course / 'grades.csv'}{before_penalty if report.policy else ''}")
     lines.append(f"  feedback: {report.course / 'feedback'}/<student>/{report.assignment}/")
     return "\n".join(lines)
