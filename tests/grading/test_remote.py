@@ -122,6 +122,17 @@ print("all good")
     assert "all good" in _text(result.visible)
 
 
+@pytest.mark.slow
+def test_a_students_error_reaches_the_traceback_without_the_graders_frames():
+    check = Step("test", "test-01", "expect_close = None\nbroken(1.0)")
+    run = _run([SETUP, ANSWER, check])
+    outcome = run.results[-1].visible
+    assert outcome.status == "error"
+    traceback = relay.COLOUR.sub("", "\n".join(line for o in outcome.outputs for line in o.get("traceback", [])))
+    assert "my own bug" in traceback and "broken(1.0)" in traceback, traceback
+    assert "jaxcourse/grading" not in traceback and "__jaxcourse" not in traceback, traceback
+
+
 SPY = Step("answer", "spy", """
 import sys
 _compiled = []

@@ -6,6 +6,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import re
 import shutil
 from pathlib import Path, PurePosixPath
 
@@ -24,6 +25,8 @@ c.CourseDirectory.source_directory = "source"
 c.CourseDirectory.release_directory = "release"
 c.ClearSolutions.code_stub = {{"python": "# YOUR CODE HERE\\nraise NotImplementedError()"}}
 c.CourseDirectory.ignore = [".ipynb_checkpoints", "*.pyc", "__pycache__", "feedback", "equivalent-mutants.txt"]
+# feedback pages: HTML a student wrote in a Markdown cell is shown escaped, never run
+c.HTMLExporter.sanitize_html = True
 """
 
 
@@ -194,6 +197,13 @@ def inert(output: dict) -> dict:
     return {**output, "data": kept}
 
 
+def notes_cell(notes: list[str]) -> str:
+    """The grader's notes as Markdown that shows them literally: they hold what students chose (file
+    names, grade ids), so they go in a fence longer than any run of backticks in them."""
+    fence = "`" * max(3, 1 + max((len(run) for n in notes for run in re.findall("`+", n)), default=0))
+    return "**Grading notes**\n\n" + fence + "text\n" + "\n".join(f"- {n}" for n in notes) + "\n" + fence
+
+
 def autograded_notebook(source: nbformat.NotebookNode, plan: submissions.Plan, run: Run | None,
                         notes: list[str], show_hidden: bool = False) -> nbformat.NotebookNode:
     """What the student sees in feedback: hidden tests' code and messages only with `show_hidden`."""
@@ -214,8 +224,7 @@ def autograded_notebook(source: nbformat.NotebookNode, plan: submissions.Plan, r
         if hidden is not None and hidden.status not in ("ok", "skipped", "error" if show_hidden else ""):
             cell.outputs.append(nbformat.from_dict(_status_output(hidden) if show_hidden else _hidden_output(hidden)))
     if notes:
-        text = "**Grading notes**\n\n" + "\n".join(f"- {n}" for n in notes)
-        cells.insert(0, nbformat.v4.new_markdown_cell(text))
+        cells.insert(0, nbformat.v4.new_markdown_cell(notes_cell(notes)))
     notebook.cells = cells
     return notebook
 

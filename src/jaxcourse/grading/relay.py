@@ -6,6 +6,7 @@ import ast
 import functools
 import json
 import queue
+import re
 import secrets
 import threading
 import time
@@ -112,6 +113,21 @@ def read_test(code: str) -> tuple[tuple[str, ...], bool]:
                    and first.col_offset == 0)
 
 
+COLOUR = re.compile(r"\x1b\[[0-9;]*m")
+GRADER_FRAME = re.compile(r"jaxcourse[/\\]grading[/\\]")  # a frame of the grader's own code, not the student's
+
+
+def _students_part(entry: str, bind: str) -> str:
+    """One traceback entry without the lines the grader added to the test cell."""
+    lines = []
+    for line in entry.split("\n"):
+        plain = COLOUR.sub("", line)  # IPython colours the code, inside the grader's text too
+        if guard.RECEIPT_NAME in plain:
+            continue
+        lines.append(plain.replace(bind, "") if bind and bind in plain else line)
+    return "\n".join(lines)
+
+
 def run_test_part(tests: Kernel, student: Kernel, code: str, timeout: float, hidden: bool,
                   public: str = "") -> tuple[Outcome, Relay]:
     """Run one part of a test cell in `tests`; its verdict is the test kernel's alone. `public`
@@ -136,8 +152,8 @@ def run_test_part(tests: Kernel, student: Kernel, code: str, timeout: float, hid
         relay.close()
     for output in outcome.outputs:  # the grader's lines are not the student's business
         if output.get("output_type") == "error":
-            output["traceback"] = [line.replace(bind, "") if bind else line for line in output.get("traceback", [])
-                                   if guard.RECEIPT_NAME not in line]
+            output["traceback"] = [_students_part(entry, bind) for entry in output.get("traceback", [])
+                                   if not GRADER_FRAME.search(entry)]
     if outcome.status == "ok" and value != nonce:
         outcome.status = "error"
         outcome.error = "the test did not run to its end (the kernel reported success without it)"
