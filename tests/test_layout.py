@@ -48,7 +48,8 @@ def imports(module: str) -> tuple[set[str], set[str]]:
     for node in ast.walk(ast.parse(MODULES[module].read_text())):
         if isinstance(node, ast.Import):
             names += [alias.name for alias in node.names]
-        elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+        elif isinstance(node, ast.ImportFrom):
+            assert node.level == 0, f"{module}: a relative import; write it absolute so this graph sees it"
             names += [f"{node.module}.{alias.name}" for alias in node.names]
     ours = {_resolve(n) for n in names if n.split(".")[0] == "jaxcourse"} - {module, "jaxcourse"}
     others = {n.split(".")[0] for n in names if n.split(".")[0] != "jaxcourse"}

@@ -4,40 +4,18 @@ from __future__ import annotations
 
 import argparse
 import sys
-import time
 from pathlib import Path
 
 
 def run_notebooks(args) -> int:
-    from jaxcourse import timing
     from jaxcourse.course import notebooks
 
-    root = Path.cwd()
-    paths = notebooks.notebook_paths(root, args.paths)
-    if not paths:
-        print(f"error: no notebooks to run (none given, and no chapters/ under {root})", file=sys.stderr)
-        return 2
-    failures = 0
-    rows = []
-    for path in paths:
-        start = time.perf_counter()
-        # chapters/01_xor.ipynb and solutions/01_xor/01_xor.ipynb must not overwrite each other
-        where = path.parent.name if path.is_absolute() else path.parent
-        shown = path.name if path.is_absolute() else path.as_posix()
-        try:
-            run = notebooks.execute(path, Path(args.output) / where, quick=args.quick, timeout=args.timeout)
-        except (notebooks.NotebookFailure, FileNotFoundError) as err:
-            failures += 1
-            print(f"FAIL {err}", file=sys.stderr)
-            rows.append((shown, "?", "?", "fail", time.perf_counter() - start))
-        else:
-            print(f"ok   {path} in {timing.format_seconds(run.seconds)} on {run.backend} "
-                  f"x{run.device_count} -> {run.output}")
-            rows.append((shown, run.backend, str(run.device_count), "pass", run.seconds))
+    rows = notebooks.run_many(Path.cwd(), args.paths, Path(args.output), quick=args.quick, timeout=args.timeout)
+    failures = sum(row[3] == "fail" for row in rows)
     if args.report:
         notebooks.write_report(Path(args.report), rows, quick=args.quick)
         print(f"report written to {args.report}")
-    print(f"{len(paths) - failures} passed, {failures} failed")
+    print(f"{len(rows) - failures} passed, {failures} failed")
     return 1 if failures else 0
 
 
@@ -64,16 +42,19 @@ def check_release(args) -> int:
     return 0
 
 
-def validate(args) -> int:
+def _devices_env(cpu_devices: int | None) -> dict[str, str]:
     from jaxcourse import runtime
+
+    return {"XLA_FLAGS": runtime.xla_flags_with_cpu_devices(cpu_devices)} if cpu_devices else {}
+
+
+def validate(args) -> int:
     from jaxcourse.course import assignments
     from jaxcourse.quality import validate as validation
 
     root = assignments.course_root()
     failed = 0
-    env = {}
-    if args.cpu_devices:
-        env["XLA_FLAGS"] = runtime.xla_flags_with_cpu_devices(args.cpu_devices)
+    env = _devices_env(args.cpu_devices)
     for name in args.assignments or assignments.assignment_names(root):
         for check in validation.validate(root, name, env):
             failed += not check.ok
@@ -114,8 +95,7 @@ def book(args) -> int:
     root = assignments.course_root()
     paths = site.chapter_paths(root, args.chapters)
     if not paths:
-        print("no chapters to render", file=sys.stderr)
-        return 2
+        raise assignments.CourseError(f"no chapters to render in {root}")
     result = site.build(paths, Path(args.output), quick=args.quick, timeout=args.timeout, root=root)
     print(f"{len(result.chapters)} chapters rendered, {len(result.failures)} failed; "
           f"open {result.index}")
@@ -126,31 +106,22 @@ def book(args) -> int:
 
 def badges(args) -> int:
     """Stamp the "Open in Colab" badge and the set-up cell into chapters/ and solutions/."""
-    import nbformat
-
     from jaxcourse import colab
     from jaxcourse.course import assignments
     from jaxcourse.course import badges as stamping
 
     root = assignments.course_root()
     config = colab.read_config(root / "pyproject.toml")
-    stale = []
-    for path in stamping.stamped_notebooks(root):
-        relative = path.relative_to(root).as_posix()
-        notebook = nbformat.read(path, as_version=4)
-        changed = stamping.stamp(notebook, relative, config)
-        if not changed:
-            continue
-        stale.append(f"{relative}: {' and '.join(changed)} missing or stale")
-        if not args.check:
-            nbformat.write(notebook, path)
+    stale = stamping.restamp(root, config, write=not args.check)
+    for relative, changed in stale:
+        if args.check:
+            print(f"{relative}: {' and '.join(changed)} missing or stale", file=sys.stderr)
+        else:
             print(f"stamped {relative} ({', '.join(changed)})")
+    if args.check and stale:
+        print("run `jaxcourse badges`, then `jaxcourse release`", file=sys.stderr)
+        return 1
     if args.check:
-        for line in stale:
-            print(line, file=sys.stderr)
-        if stale:
-            print("run `jaxcourse badges`, then `jaxcourse release`", file=sys.stderr)
-            return 1
         print(f"badges and set-up cells point at {config.repository} ({config.branch})")
     elif stale:
         print("now run `jaxcourse release` so that exercises/ carry them too")
@@ -158,21 +129,16 @@ def badges(args) -> int:
 
 
 def normalize(args) -> int:
-    import nbformat
-
     from jaxcourse.course import assignments
-    from jaxcourse.course.normalize import normalize_notebook, unnormalized
+    from jaxcourse.course.normalize import normalize_all
 
     root = assignments.course_root()
-    offenders = unnormalized(root)
+    offenders = normalize_all(root, write=not args.check)
     for path in offenders:
         relative = path.relative_to(root)
         if args.check:
             print(f"{relative}: has outputs, execution counts or extra metadata", file=sys.stderr)
         else:
-            notebook = nbformat.read(path, as_version=4)
-            normalize_notebook(notebook)
-            nbformat.write(notebook, path)
             print(f"normalized {relative}")
     if args.check and offenders:
         print("run `jaxcourse normalize`", file=sys.stderr)
@@ -184,7 +150,6 @@ def normalize(args) -> int:
 
 def grade(args) -> int:
     """Grade a folder or LMS zip of submissions: grades.csv, feedback, a summary."""
-    from jaxcourse import runtime
     from jaxcourse.course import assignments
     from jaxcourse.grading import lateness, pipeline
     from jaxcourse.grading.sandbox import Limits
@@ -192,9 +157,7 @@ def grade(args) -> int:
     root = assignments.course_root()
     limits = Limits(cell_seconds=args.cell_timeout, notebook_seconds=args.notebook_timeout,
                             memory_bytes=int(args.memory * 2**30))
-    env = {}
-    if args.cpu_devices:
-        env["XLA_FLAGS"] = runtime.xla_flags_with_cpu_devices(args.cpu_devices)
+    env = _devices_env(args.cpu_devices)
     policy = None
     if args.due is not None or args.late_penalty is not None or args.late_cap is not None:
         policy = lateness.policy(args.due, args.late_penalty, args.late_cap)
@@ -273,12 +236,7 @@ def transcription(args) -> int:
     from jaxcourse.course import assignments
     from jaxcourse.quality import transcription as measure
 
-    root = assignments.course_root()
-    try:
-        found = measure.measure(root, args.assignments or None)
-    except assignments.CourseError as err:
-        print(f"error: {err}", file=sys.stderr)
-        return 2
+    found = measure.measure(assignments.course_root(), args.assignments or None)
     print(measure.table(found, detail=args.detail))
     return 0 if measure.overall(found) <= measure.LIMIT else 1
 

@@ -8,7 +8,7 @@ import os
 import numpy as np
 import pytest
 
-from jaxcourse.grading import relay, remote, runner, wire
+from jaxcourse.grading import relay, runner, wire
 from jaxcourse.grading.sandbox import Limits, Sandbox
 from jaxcourse.grading.steps import Step
 

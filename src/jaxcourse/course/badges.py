@@ -163,3 +163,20 @@ def stamp(notebook, relative: str, config: Config | None = None) -> list[str]:
 def stamped_notebooks(root: Path) -> list[Path]:
     """Every notebook that carries a badge and a set-up cell: chapters and solutions."""
     return sorted([*root.glob("chapters/*.ipynb"), *root.glob("solutions/*/*.ipynb")])
+
+
+def restamp(root: Path, config: Config, write: bool) -> list[tuple[str, list[str]]]:
+    """(notebook, what was missing or stale) for every stamped notebook that needed it; with
+    `write`, the notebooks are stamped too."""
+    import nbformat
+
+    stale = []
+    for path in stamped_notebooks(root):
+        relative = path.relative_to(root).as_posix()
+        notebook = nbformat.read(path, as_version=4)
+        changed = stamp(notebook, relative, config)
+        if changed:
+            stale.append((relative, changed))
+            if write:
+                nbformat.write(notebook, path)
+    return stale

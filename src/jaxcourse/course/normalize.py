@@ -32,3 +32,14 @@ def unnormalized(root: Path) -> list[Path]:
         if path.read_text() != nbformat.writes(notebook) + "\n":
             found.append(path)
     return found
+
+
+def normalize_all(root: Path, write: bool) -> list[Path]:
+    """Every chapter and solution notebook that was not normalized; with `write`, normalized now."""
+    offenders = unnormalized(root)
+    if write:
+        for path in offenders:
+            notebook = nbformat.read(path, as_version=4)
+            normalize_notebook(notebook)
+            nbformat.write(notebook, path)
+    return offenders

@@ -170,3 +170,32 @@ def write_report(path: Path, rows: list[tuple], *, quick: bool) -> None:
     ]
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text("\n".join(lines) + "\n")
+
+
+def run_many(root: Path, given: list[str], output: Path, *, quick: bool, timeout: int) -> list[tuple]:
+    """Execute the notebooks named (or every chapter), each into `output`, printing a line each:
+    report rows (notebook, backend, devices, "pass" or "fail", seconds)."""
+    import sys
+
+    from jaxcourse import timing
+    from jaxcourse.course.assignments import CourseError
+
+    paths = notebook_paths(root, given)
+    if not paths:
+        raise CourseError(f"no notebooks to run (none given, and no chapters/ under {root})")
+    rows = []
+    for path in paths:
+        start = time.perf_counter()
+        # chapters/01_xor.ipynb and solutions/01_xor/01_xor.ipynb must not overwrite each other
+        where = path.parent.name if path.is_absolute() else path.parent
+        shown = path.name if path.is_absolute() else path.as_posix()
+        try:
+            run = execute(path, output / where, quick=quick, timeout=timeout)
+        except (NotebookFailure, FileNotFoundError) as err:
+            print(f"FAIL {err}", file=sys.stderr)
+            rows.append((shown, "?", "?", "fail", time.perf_counter() - start))
+        else:
+            print(f"ok   {path} in {timing.format_seconds(run.seconds)} on {run.backend} "
+                  f"x{run.device_count} -> {run.output}")
+            rows.append((shown, run.backend, str(run.device_count), "pass", run.seconds))
+    return rows

@@ -24,8 +24,8 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import asdict, replace
 from pathlib import Path
 
-from jaxcourse.grading.kernel import Kernel, KernelDied, OutputBudget
 from jaxcourse.grading import zygote
+from jaxcourse.grading.kernel import Kernel, KernelDied, OutputBudget
 from jaxcourse.grading.sandbox import INSIDE, Sandbox, kernel_env
 
 TEST_KERNEL_USES = 32
