@@ -82,3 +82,13 @@ def test_unknown_assignment_names_the_known_ones():
 
 def test_course_root_is_found_from_a_subfolder():
     assert assignments.course_root(ROOT / "solutions" / "01_xor") == ROOT
+
+
+def test_gradebooks_made_in_process_get_the_alembic_version_nbgrader_asks_alembic_for():
+    import subprocess
+
+    from nbgrader.dbutil import _temp_alembic_ini
+
+    with _temp_alembic_ini("sqlite:////tmp/gradebook.db") as ini:  # what nbgrader.api does itself
+        heads = subprocess.run(["alembic", "-c", ini, "heads"], capture_output=True, text=True, check=True)
+    assert release.alembic_head() == heads.stdout.split()[0]
