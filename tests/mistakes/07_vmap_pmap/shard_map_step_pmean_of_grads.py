@@ -1,0 +1,17 @@
+# task: task-09-shard-map-step
+# why: the pmap habit: grad of the device's local loss, then pmean of the gradients; under shard_map's default they are already summed, so the step is n_dev times too large
+def shard_map_step(params, x, y, lr, mesh):
+    rows = NamedSharding(mesh, P("data"))
+    x, y = jax.device_put(x, rows), jax.device_put(y, rows)
+    params = jax.device_put(params, NamedSharding(mesh, P()))
+
+    def local_loss(params, xb, yb):
+        return jnp.mean((xb @ params["w"] + params["b"] - yb) ** 2)
+
+    def per_device(params, xb, yb):
+        loss, grads = jax.value_and_grad(local_loss)(params, xb, yb)
+        grads = lax.pmean(grads, "data")
+        return jax.tree.map(lambda p, g: p - lr * g, params, grads), lax.pmean(loss, "data")
+
+    step = jax.shard_map(per_device, mesh=mesh, in_specs=(P(), P("data"), P("data")), out_specs=(P(), P()))
+    return step(params, x, y)
