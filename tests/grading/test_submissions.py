@@ -9,7 +9,7 @@ import nbformat
 import pytest
 
 from jaxcourse.course import assignments
-from jaxcourse.grading import gradebook, submissions
+from jaxcourse.grading import downloads, gradebook, submissions
 
 ROOT = Path(__file__).resolve().parents[2]
 SOURCE = ROOT / "solutions" / "01_xor" / "01_xor.ipynb"
@@ -282,7 +282,7 @@ def test_a_damaged_zip_entry_costs_only_its_student(tmp_path):
 
 
 def test_a_student_over_the_byte_cap_keeps_what_fits(tmp_path, monkeypatch):
-    monkeypatch.setattr(submissions, "MAX_STUDENT_BYTES", 1000)
+    monkeypatch.setattr(downloads, "MAX_STUDENT_BYTES", 1000)
     for name in ("a.ipynb", "b.bin", "c.bin"):
         (tmp_path / "ada" / name).parent.mkdir(exist_ok=True)
         (tmp_path / "ada" / name).write_bytes(b"x" * 400)
@@ -299,3 +299,81 @@ def test_a_file_and_a_folder_of_the_same_name_cost_only_that_file(tmp_path):
     kept = tmp_path / "submitted" / "ada" / "01_xor"
     assert (kept / "01_xor.ipynb").read_bytes() == b"{}"
     assert len(notes) == 1 and "not kept" in notes[0]
+
+
+def _peak_bytes(action) -> int:
+    import tracemalloc
+
+    tracemalloc.start()
+    try:
+        action()
+        return tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+
+
+def test_a_zip_over_a_students_cap_is_not_read_into_memory(tmp_path, monkeypatch):
+    """Twelve 4 MiB entries for one student with a 10 MiB cap (zeros: the zip itself is small):
+    the two that fit are read, the rest never inflated."""
+    monkeypatch.setattr(downloads, "MAX_STUDENT_BYTES", 10 * 2**20)
+    archive = tmp_path / "bomb.zip"
+    with zipfile.ZipFile(archive, "w", compression=zipfile.ZIP_DEFLATED) as zipped:
+        zipped.writestr("ada/01_xor.ipynb", "{}")
+        for i in range(12):
+            zipped.writestr(f"ada/data-{i}.bin", bytes(4 * 2**20))
+        zipped.writestr("bob/01_xor.ipynb", "{}")
+    assert archive.stat().st_size < 2**20
+    found = {}
+    peak = _peak_bytes(lambda: found.update(submissions.collect(archive)[0]))
+    assert sorted(found["ada"].files) == ["01_xor.ipynb", "data-0.bin", "data-1.bin"]
+    assert sum("over 10 MiB for one student" in n for n in found["ada"].notes) == 10
+    assert found["bob"].files == {"01_xor.ipynb": b"{}"} and found["bob"].notes == []
+    assert peak < 16 * 2**20, f"peak {peak / 2**20:.0f} MiB for 8 MiB kept (48 MiB if every entry were read)"
+
+
+def _forge_size(archive: Path, name: str, size: int) -> None:
+    """Write `size` as `name`'s uncompressed size in the zip's central directory and local header."""
+    import struct
+
+    data = bytearray(archive.read_bytes())
+    central = data.find(b"PK\x01\x02")
+    while central >= 0:
+        name_length = struct.unpack_from("<H", data, central + 28)[0]
+        if data[central + 46:central + 46 + name_length] == name.encode():
+            struct.pack_into("<I", data, central + 24, size)
+            local = struct.unpack_from("<I", data, central + 42)[0]
+            struct.pack_into("<I", data, local + 22, size)
+        central = data.find(b"PK\x01\x02", central + 4)
+    archive.write_bytes(bytes(data))
+
+
+def test_a_forged_size_header_gets_no_further_than_it_declared(tmp_path):
+    """64 MiB of zeros whose header says 1 KiB: 1 KiB is inflated, the CRC fails, a note says so."""
+    archive = tmp_path / "forged.zip"
+    with zipfile.ZipFile(archive, "w", compression=zipfile.ZIP_DEFLATED) as zipped:
+        zipped.writestr("ada/01_xor.ipynb", bytes(64 * 2**20))
+        zipped.writestr("bob/01_xor.ipynb", "{}")
+    _forge_size(archive, "ada/01_xor.ipynb", 1024)
+    assert zipfile.ZipFile(archive).getinfo("ada/01_xor.ipynb").file_size == 1024
+    found = {}
+    peak = _peak_bytes(lambda: found.update(submissions.collect(archive)[0]))
+    assert found["ada"].files == {} and found["bob"].files == {"01_xor.ipynb": b"{}"}
+    assert any("damaged in the zip" in n and "CRC" in n for n in found["ada"].notes), found["ada"].notes
+    assert peak < 4 * 2**20, f"peak {peak / 2**20:.1f} MiB"
+
+
+def test_a_download_over_the_total_cap_is_refused_before_anything_is_read(tmp_path, monkeypatch):
+    monkeypatch.setattr(downloads, "MAX_DOWNLOAD_BYTES", 3 * 2**20)
+    archive = tmp_path / "class.zip"
+    with zipfile.ZipFile(archive, "w", compression=zipfile.ZIP_DEFLATED) as zipped:
+        for student in ("ada", "bob", "cy", "di"):
+            zipped.writestr(f"{student}/01_xor.ipynb", bytes(2**20))
+        zipped.writestr("eve/huge.bin", bytes(60 * 2**20))  # eve's own problem: over the file cap, not counted
+    read = []
+    monkeypatch.setattr(downloads, "_read", lambda entry: read.append(entry) or b"")
+    with pytest.raises(submissions.SubmissionError) as error:
+        submissions.collect(archive)
+    message = str(error.value)
+    assert "\n" not in message and "come to 4 MiB, over the 3 MiB one run reads" in message
+    assert "nothing graded, the last run's results are kept" in message
+    assert read == [], "nothing is read once the total is known to be over"
