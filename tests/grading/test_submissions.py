@@ -245,13 +245,30 @@ def test_every_submitter_stays_distinct_whatever_their_name(tmp_path):
     found, _ = submissions.collect(archive)
     assert len(found) == len(names), sorted(found)
     by_content = {sub.files["01_xor.ipynb"].decode(): student for student, sub in found.items()}
-    assert by_content["Иван Петров"] == "Иван_Петров"
+    assert by_content["Иван Петров"] == f"Иван_Петров-{_hash('Иван Петров')}"
     assert by_content["李雷"] == "李雷"
     assert by_content["José"] != by_content["Jose"]
     assert len({by_content["~ada"], by_content[".ada"], by_content["ada"]}) == 3
-    assert by_content["ada"] == "ada", "the plain id keeps its name; the one that collides is renamed"
-    renamed = [n for sub in found.values() for n in sub.notes if "another student's id" in n]
-    assert len(renamed) == 2
+    assert by_content["ada"] == "ada", "a safe id keeps its name; one that must be cleaned gets a hash"
+    renamed = [n for sub in found.values() for n in sub.notes if "renamed" in n]
+    assert len(renamed) == 4, renamed  # Иван Петров, Пётр Иванов, ~ada, .ada
+
+
+def _hash(raw: str) -> str:
+    import hashlib
+
+    return hashlib.sha256(raw.encode()).hexdigest()[:8]
+
+
+def test_a_cleaned_id_stays_the_same_when_a_colliding_student_comes_later():
+    """Run 1 has `~ada` alone; run 2 brings `.ada` (which cleans the same way): `~ada` keeps its id."""
+    first = downloads.distinct_ids(["~ada", "bob"])
+    second = downloads.distinct_ids(["~ada", ".ada", "bob", "ada"])
+    assert first["~ada"] == second["~ada"] == f"ada-{_hash('~ada')}"
+    assert first["bob"] == second["bob"] == "bob" and second["ada"] == "ada"
+    assert len(set(second.values())) == 4
+    forged = downloads.distinct_ids([f"ada-{_hash('~ada')}", "~ada"])
+    assert len(set(forged.values())) == 2, "an id made to look like a cleaned one still stays apart"
 
 
 def test_a_control_character_in_a_name_cannot_forge_a_summary_line():

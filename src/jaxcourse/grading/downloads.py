@@ -179,14 +179,18 @@ def safe_id(raw: str) -> str:
 
 
 def distinct_ids(raws: list[str]) -> dict[str, str]:
-    """{raw id: safe id}, one safe id each: an id already safe keeps itself; one that cleans into
-    an id already taken gets a short hash of its raw form added."""
+    """{raw id: safe id}, one safe id each: an id already safe keeps itself; one that must be
+    cleaned always gets a short hash of its raw form added, so that it stays the same when a
+    student whose id cleans the same way appears in a later run."""
     ids: dict[str, str] = {}
     taken: set[str] = set()
     for raw in sorted(set(raws), key=lambda r: (safe_id(r) != r, r)):
         student = safe_id(raw)
-        if not student or student in taken:
-            student = f"{student or 'student'}-{hashlib.sha256(raw.encode()).hexdigest()[:8]}"
+        digest = hashlib.sha256(raw.encode()).hexdigest()
+        if student != raw or not student:
+            student = f"{student or 'student'}-{digest[:8]}"
+        if student in taken:  # only a raw id made to look like a cleaned one
+            student = f"{safe_id(raw) or 'student'}-{digest[:16]}"
         ids[raw] = student
         taken.add(student)
     return ids
@@ -236,9 +240,7 @@ def collect(path: Path, pattern: str | None = None) -> tuple[dict[str, Submissio
             student = ids[raw]
             submission = students.setdefault(student, Submission(student))
             if student != raw and not any("renamed" in n for n in submission.notes):
-                because = ("characters unsafe in a path" if student == safe_id(raw)
-                           else "another student's id is the same once cleaned")
-                submission.notes.append(f"student id {raw!r} renamed {student!r} ({because})")
+                submission.notes.append(f"student id {raw!r} renamed {student!r} (characters unsafe in a path)")
             submission.name = submission.name or (groups.get("name") or "").strip()
             submission.late_marker |= bool(groups.get("late"))
             submission.file_id = submission.file_id or groups.get("fileid") or ""
