@@ -34,3 +34,18 @@ def test_output_is_kept_up_to_the_notebooks_budget_across_cells(tmp_path):
     kept = sum(len(o.get("text", "")) for r in run.results for o in r.visible.outputs if "z" * 100 in o.get("text", ""))
     assert 8_000 <= kept <= 12_000, kept
     assert "not kept" in run.results[-1].visible.outputs[-1]["text"]
+
+
+def test_the_kernels_environment_names_no_host_path(monkeypatch):
+    from jaxcourse.grading.sandbox import kernel_env
+
+    monkeypatch.setenv("XLA_FLAGS", "--xla_dump_to=/home/me/course/dump --xla_force_host_platform_device_count=4 "
+                                    "--xla_gpu_cuda_data_dir=/usr/local/cuda")
+    monkeypatch.setenv("JAX_PLATFORMS", "cpu")
+    monkeypatch.setenv("JAX_COMPILATION_CACHE_DIR", "/home/me/course/grading/.jaxcourse/jax-cache")
+    env = kernel_env(Sandbox(isolate=False), "/tmp/work")
+    assert env["XLA_FLAGS"] == "--xla_force_host_platform_device_count=4"
+    assert env["JAX_PLATFORMS"] == "cpu" and "JAX_COMPILATION_CACHE_DIR" not in env
+    assert not any("/home/me" in value for value in env.values())
+    monkeypatch.setenv("XLA_FLAGS", "--xla_dump_to=/home/me/dump")
+    assert "XLA_FLAGS" not in kernel_env(Sandbox(isolate=False), "/tmp/work"), "nothing left: not passed at all"

@@ -177,8 +177,10 @@ def kernel_env(sandbox: Sandbox, home: str) -> dict[str, str]:
         "MPLBACKEND": "agg",
     }
     passed = {k: v for k, v in os.environ.items() if k.startswith(("XLA_", "JAX_")) or k == "JAXCOURSE_MNIST_SOURCE"}
-    # host paths (a compilation cache in the course's grading/ folder, say) stay on the host
-    env.update({k: v for k, v in passed.items() if "/" not in v or k == "XLA_FLAGS"})
+    # host paths (a compilation cache in the course's grading/ folder, say) stay on the host;
+    # of XLA_FLAGS, only the flags that name no path (--xla_dump_to=/home/... stays out)
+    passed["XLA_FLAGS"] = " ".join(f for f in passed.get("XLA_FLAGS", "").split() if "/" not in f)
+    env.update({k: v for k, v in passed.items() if "/" not in v and v})
     if sandbox.cache:
         env.update({
             "JAX_COMPILATION_CACHE_DIR": CACHE_INSIDE if sandbox.isolate else sandbox.cache,
