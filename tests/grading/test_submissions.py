@@ -394,3 +394,4 @@ def test_a_download_over_the_total_cap_is_refused_before_anything_is_read(tmp_pa
     assert "\n" not in message and "come to 4 MiB, over the 3 MiB one run reads" in message
     assert "nothing graded, the last run's results are kept" in message
     assert read == [], "nothing is read once the total is known to be over"
+

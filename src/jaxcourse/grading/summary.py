@@ -7,6 +7,8 @@ import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from jaxcourse.grading.sandbox import ENFORCEMENT_GAPS
+
 NOT_SUBMITTED = "not submitted (no notebook)"
 
 
@@ -79,6 +81,14 @@ def summarize(report: Report) -> str:
     if report.isolation != "namespaces":
         lines.append("  warning: student code ran as this user without namespaces (not root, or no `unshare`): "
                      "it could read files this user can read; see README, 'Grading submissions'")
+    gaps: dict[str, list[str]] = {}  # what could not be enforced on this machine: said once, up here
+    for student, record in report.students.items():
+        for note in record.notes:
+            if note.startswith(ENFORCEMENT_GAPS):
+                gaps.setdefault(note, []).append(label(student, record))
+    for note, who in gaps.items():
+        lines.append(f"  warning: {printable(note)} ({len(who)} student(s): {', '.join(who[:5])}"
+                     f"{', ...' if len(who) > 5 else ''})")
     scores = [r.score for r in report.students.values()]
     if scores:
         spread = statistics.pstdev(scores) if len(scores) > 1 else 0.0
@@ -105,7 +115,7 @@ def summarize(report: Report) -> str:
     strangers = [label(s, r) for s, r in report.students.items() if r.roster == "off"]
     if strangers:
         lines.append(f"  not on the roster (graded, kept, not exported to the LMS): {', '.join(strangers)}")
-    flagged = {s: [n for n in r.notes if n not in r.zero_reason] for s, r in report.students.items()}
+    flagged = {s: [n for n in r.notes if n not in r.zero_reason and n not in gaps] for s, r in report.students.items()}
     flagged = {s: notes for s, notes in flagged.items() if notes}
     if flagged:
         lines.append("  notes (also in each student's feedback):")
