@@ -395,3 +395,15 @@ def test_a_download_over_the_total_cap_is_refused_before_anything_is_read(tmp_pa
     assert "nothing graded, the last run's results are kept" in message
     assert read == [], "nothing is read once the total is known to be over"
 
+
+def test_without_namespaces_the_summary_lists_what_was_not_stopped():
+    from jaxcourse.grading.summary import Report, Student, summarize
+
+    students = {"ada": Student(score=12.0)}
+    confined = summarize(Report("01_xor", 12.0, [], students, ["ada"], [], "namespaces", 1, 1.0, Path("/tmp/c")))
+    assert "warning" not in confined
+    text = summarize(Report("01_xor", 12.0, [], students, ["ada"], [], "process", 1, 1.0, Path("/tmp/c")))
+    warning = text.split("  total:")[0]
+    for what in ("reading or writing any file", "symlinks", "network", "IPC", "SysV shared memory", "disk",
+                 "detached processes", "processes and threads", "memory without a cap", "README, 'Isolation'"):
+        assert what in warning, f"{what!r} missing from the warning:\n{warning}"

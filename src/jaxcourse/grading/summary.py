@@ -10,6 +10,18 @@ from pathlib import Path
 from jaxcourse.grading.sandbox import ENFORCEMENT_GAPS
 
 NOT_SUBMITTED = "not submitted (no notebook)"
+# What kernels without namespaces are not stopped from (the hostile cases that show each, as
+# expected there: tests/hostile_cases.py); root's cgroups still cap memory and processes.
+UNCONFINED = [
+    "    - reading or writing any file this user can: the course, the gradebook, the hidden tests "
+    "(reads-hidden-tests, writes-gradebook), and planting symlinks outside its own folder",
+    "    - reaching the network (network), and other processes through IPC: SysV shared memory, "
+    "semaphores, queues (sysv-ipc)",
+    "    - filling the disk (disk-filler); without root, also leaving detached processes running after "
+    "grading (escaped-process), and starting processes and threads or taking memory without a cap "
+    "(thread-bomb, memory-blowup)",
+    "    grade untrusted work as root on Linux with `unshare`; see README, 'Isolation'",
+]
 
 
 @dataclass
@@ -79,8 +91,8 @@ def summarize(report: Report) -> str:
              f"{report.seconds:.1f} s ({report.workers} workers, isolation: {report.isolation}); "
              f"out of {report.max_score:g} points"]
     if report.isolation != "namespaces":
-        lines.append("  warning: student code ran as this user without namespaces (not root, or no `unshare`): "
-                     "it could read files this user can read; see README, 'Grading submissions'")
+        lines += ["  warning: student code ran as this user, without namespaces (not root, or no `unshare`): "
+                  "only the time and output limits held; nothing stopped it from", *UNCONFINED]
     gaps: dict[str, list[str]] = {}  # what could not be enforced on this machine: said once, up here
     for student, record in report.students.items():
         for note in record.notes:
