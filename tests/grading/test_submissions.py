@@ -407,3 +407,10 @@ def test_without_namespaces_the_summary_lists_what_was_not_stopped():
     for what in ("reading or writing any file", "symlinks", "network", "IPC", "SysV shared memory", "disk",
                  "detached processes", "processes and threads", "memory without a cap", "README, 'Isolation'"):
         assert what in warning, f"{what!r} missing from the warning:\n{warning}"
+
+
+def test_a_display_name_with_control_characters_is_kept_on_one_line(tmp_path):
+    archive = _zip(tmp_path / "x.zip", ["eve\nxor,,,1004,mallory\x1b[2K_1003_9003_01_xor.ipynb"])
+    found, _ = submissions.collect(archive)
+    assert found["1003"].name == "eve xor,,,1004,mallory [2K"
+    assert any("had control characters" in note for note in found["1003"].notes)

@@ -178,6 +178,13 @@ def safe_id(raw: str) -> str:
     return text.lstrip("._-~")[:100]
 
 
+def _display_name(raw: str) -> str:
+    """The name an LMS put in a file name, on one line: control and format characters (a newline
+    that would split a row of grades.csv, an escape) become spaces."""
+    return " ".join("".join(" " if unicodedata.category(ch) in ("Cc", "Cf", "Zl", "Zp") else ch
+                            for ch in raw).split())
+
+
 def distinct_ids(raws: list[str]) -> dict[str, str]:
     """{raw id: safe id}, one safe id each: an id already safe keeps itself; one that must be
     cleaned always gets a short hash of its raw form added, so that it stays the same when a
@@ -241,7 +248,10 @@ def collect(path: Path, pattern: str | None = None) -> tuple[dict[str, Submissio
             submission = students.setdefault(student, Submission(student))
             if student != raw and not any("renamed" in n for n in submission.notes):
                 submission.notes.append(f"student id {raw!r} renamed {student!r} (characters unsafe in a path)")
-            submission.name = submission.name or (groups.get("name") or "").strip()
+            name = _display_name(groups.get("name") or "")
+            if name != (groups.get("name") or "").strip() and not submission.name:
+                submission.notes.append(f"name {groups['name']!r} had control characters: shown as {name!r}")
+            submission.name = submission.name or name
             submission.late_marker |= bool(groups.get("late"))
             submission.file_id = submission.file_id or groups.get("fileid") or ""
             stamp = entry.stamp
