@@ -410,7 +410,7 @@ def _damage(archive: Path, name: str) -> None:
 
 
 @pytest.mark.slow
-def test_one_lms_zip_of_odd_names_through_the_pipeline(tmp_path):
+def test_one_lms_zip_of_odd_names_through_the_pipeline(tmp_path, monkeypatch):
     """Moodle and Canvas names in one download: Cyrillic names, two Jane Does, a damaged entry, a
     file and a folder of one name, a newline and an escape in a name. Each student is the LMS's
     id, each gets their own score and notes, and nothing of a name can forge a summary line."""
@@ -453,3 +453,12 @@ def test_one_lms_zip_of_odd_names_through_the_pipeline(tmp_path):
     assert "notes\\u0007.txt" in summary and "1012 (Пётр Иванов): notes/more.txt: not kept" in summary
     for student in ("1011", "1012", "1001", "1003"):
         assert (ctx.course / "feedback" / student / ASSIGNMENT / "01_xor.html").is_file()
+    # the same download over the cap on what one run reads: refused in one line, this run's results kept
+    from jaxcourse.grading import downloads, submissions
+
+    kept = {name: (ctx.course / name).read_bytes() for name in ("grades.csv", "gradebook.db")}
+    monkeypatch.setattr(downloads, "MAX_DOWNLOAD_BYTES", 2**16)
+    with pytest.raises(submissions.SubmissionError) as refused:
+        _grade_here(archive, ctx.course, force=True)
+    assert "\n" not in str(refused.value) and "nothing graded, the last run's results are kept" in str(refused.value)
+    assert kept == {name: (ctx.course / name).read_bytes() for name in kept}
