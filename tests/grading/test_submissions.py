@@ -414,3 +414,14 @@ def test_a_display_name_with_control_characters_is_kept_on_one_line(tmp_path):
     found, _ = submissions.collect(archive)
     assert found["1003"].name == "eve xor,,,1004,mallory [2K"
     assert any("had control characters" in note for note in found["1003"].notes)
+
+
+def test_a_file_name_cannot_pass_for_an_enforcement_warning():
+    from jaxcourse.grading.summary import Report, Student, summarize
+
+    real = "no memory cap: cannot set memory.max in /sys/fs/cgroup (No such file or directory)"
+    spoof = f"{real}: larger than 50 MiB, not read"  # a note that starts with a student's file name
+    students = {"ada": Student(score=12.0, notes=[real]), "eve": Student(score=12.0, notes=[real, spoof])}
+    text = summarize(Report("01_xor", 12.0, [], students, ["ada", "eve"], [], "namespaces", 1, 1.0, Path("/c")))
+    assert [line for line in text.splitlines() if "warning" in line] == [f"  warning: {real} (2 student(s): ada, eve)"]
+    assert f"    eve: {spoof}" in text, "the file's note stays with its student"

@@ -11,6 +11,7 @@ Elsewhere it is a plain process with the same time limits, and `Run.isolation` s
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import signal
 import subprocess
@@ -69,7 +70,11 @@ NO_MEMORY_CAP = "no memory cap"
 NO_PIDS_CAP = "no cap on processes and threads"
 NOT_TRACKED = "no record of the kernel's processes"
 OUTLIVED = "processes may have outlived grading"
-ENFORCEMENT_GAPS = (NO_MEMORY_CAP, NO_PIDS_CAP, NOT_TRACKED, OUTLIVED)
+# Exactly the notes below, so that a note that starts with a student's file name cannot pass for one.
+ENFORCEMENT_GAP = re.compile(
+    rf"({NO_MEMORY_CAP}|{NO_PIDS_CAP}): cannot (make a cgroup|set [a-z_.]+) in /[\w/.-]* \([\w ,.'-]*\)"
+    rf"|{NOT_TRACKED}: one it detaches \(setsid, double fork\) may outlive grading"
+    rf"|{OUTLIVED}: \d+ of its kernel's processes still ran after 10 s of SIGKILL")
 _SETTING_GAPS = {"memory.max": NO_MEMORY_CAP, "memory.limit_in_bytes": NO_MEMORY_CAP, "pids.max": NO_PIDS_CAP}
 
 

@@ -7,7 +7,7 @@ import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from jaxcourse.grading.sandbox import ENFORCEMENT_GAPS
+from jaxcourse.grading.sandbox import ENFORCEMENT_GAP
 
 NOT_SUBMITTED = "not submitted (no notebook)"
 # What kernels without namespaces are not stopped from (the hostile cases that show each, as
@@ -96,7 +96,7 @@ def summarize(report: Report) -> str:
     gaps: dict[str, list[str]] = {}  # what could not be enforced on this machine: said once, up here
     for student, record in report.students.items():
         for note in record.notes:
-            if note.startswith(ENFORCEMENT_GAPS):
+            if ENFORCEMENT_GAP.fullmatch(note):
                 gaps.setdefault(note, []).append(label(student, record))
     for note, who in gaps.items():
         lines.append(f"  warning: {printable(note)} ({len(who)} student(s): {', '.join(who[:5])}"
