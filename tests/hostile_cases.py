@@ -4,6 +4,12 @@ Every case is built from the real solution at test time (so it never drifts from
 assignment): a file that is not a notebook, a notebook whose locked cells were tampered with, or
 the solution with one task's cell replaced by hostile code. Points of 01_xor's tasks: 01 forward 2,
 02 loss 2, 03 momentum 2, 04 pascal 2, 05 hamming matrix 1, 06 ensemble 3 (12 in all).
+
+Where the grader has no namespaces (`make test` as a user who is not root: GitHub's workflow),
+kernels run as that user, with no cgroups either: `Case.unconfined` is what a case gets there,
+where the attack is not stopped, and the fixture asserts that it was not (README, 'Isolation').
+A case that would damage the machine or the repository there (writes, the hostname) aims at a
+file the test made instead (`Context.host_file`), or changes nothing.
 """
 
 from __future__ import annotations
@@ -28,6 +34,7 @@ POINTS = {"task-01-forward": 2, "task-02-loss": 2, "task-03-momentum": 2, "task-
 HOST_SEGMENT_KEY = 0x4A43_0001  # made by the test on the host before grading
 STUDENT_SEGMENT_KEY = 0x4A43_0002  # made by a student; must not outlive the grading
 ESCAPED_MARK = "jaxcourse-escaped-4242"
+HOSTNAME = "jaxcourse-pwned"  # what a student tries to call the host
 
 
 @dataclass
@@ -37,6 +44,8 @@ class Context:
     submissions: Path
     port: int
     canary: Path = Path("/nonexistent")
+    isolation: str = "namespaces"  # or "process": what the grader will use (`Report.isolation`)
+    host_file: Path = Path("/nonexistent")  # a file of the host's a student must not be able to write
 
     def solved(self) -> nbformat.NotebookNode:
         source = self.root / "solutions" / ASSIGNMENT / NOTEBOOK
@@ -64,6 +73,12 @@ class Case:
     expected: float
     reason: str  # a phrase that must appear in the student's notes (summary and feedback); "" for none
     build: Callable[[Context], dict[str, bytes]]
+    unconfined: tuple[float, str] | None = None  # (expected, reason) without namespaces; None: the same
+
+    def expected_in(self, isolation: str) -> tuple[float, str]:
+        if isolation != "namespaces" and self.unconfined is not None:
+            return self.unconfined
+        return self.expected, self.reason
 
 
 def _cell(notebook, grade_id: str):
@@ -148,7 +163,7 @@ for _path in {[str(p) for p in paths]!r}:
             _leaked.append((_path, len(_handle.read())))
     except OSError:
         pass
-for _top in ("/work", "/tmp", "/root", "/home", "/var/tmp", "/dev/shm"):
+for _top in ("/work", "/tmp", "/root", "/home", "/var/tmp", "/dev/shm") if not _leaked else ():
     for _dir, _subdirs, _files in os.walk(_top):
         _subdirs[:] = [_d for _d in _subdirs if _d not in ("site-packages", ".venv", ".pyenv")]
         _leaked += [(_dir, _f) for _f in _files if _f in ("01_xor.ipynb", "gradebook.db", "grades.csv")]
@@ -168,7 +183,9 @@ def _read_build(ctx: Context) -> dict[str, bytes]:
 def _write_build(ctx: Context) -> dict[str, bytes]:
     targets = [ctx.course / "gradebook.db", ctx.root / "solutions" / ASSIGNMENT / NOTEBOOK,
                ctx.root / "exercises" / ASSIGNMENT / NOTEBOOK, Path("../../../gradebook.db"),
-               Path("../gradebook.db"), ctx.course / "grades.csv"]
+               Path("../gradebook.db"), ctx.course / "grades.csv", ctx.host_file]
+    if ctx.isolation != "namespaces":  # it would succeed: the repository and the run stay whole
+        targets = [ctx.host_file]
     code = (f"for _path in {[str(t) for t in targets]!r}:\n"
             "    try:\n        open(_path, 'w').write('owned')\n    except OSError:\n        pass\n")
     return _file(ctx.with_answer("task-01-forward", code + ctx.answer("task-01-forward")))
@@ -184,9 +201,11 @@ def _network_build(ctx: Context) -> dict[str, bytes]:
     return _file(ctx.with_answer("task-01-forward", code))
 
 
+# 2 GiB, more than the hostile run's 1.5 GiB cap; bounded, so that where nothing caps memory
+# (no root: no cgroups) it takes 2 GiB and no more
 MEMORY_BLOWUP = """import numpy as _np
 _hog = []
-while True:
+for _i in range(16):
     _hog.append(_np.ones(2**24))  # 128 MiB each, written so that it is really resident
 """
 SLOW_COMPILE = '''@partial(jax.jit, static_argnames="n")
@@ -275,6 +294,16 @@ def _thread_bomb(ctx: Context) -> dict[str, bytes]:
 def _env_leak(ctx: Context) -> dict[str, bytes]:
     setup = f"import os\n_leaks = [k for k, v in os.environ.items() if {str(ctx.course)!r} in v]\nprint(_leaks)"
     return _file(_right_or_wrong(ctx, "task-01-forward", "_leaks", setup))
+
+
+def _hostname(ctx: Context) -> dict[str, bytes]:
+    """Rename the host (the fixture checks its name); without namespaces, to the name it has."""
+    import socket
+
+    name = HOSTNAME if ctx.isolation == "namespaces" else socket.gethostname()
+    prefix = (f"import socket\ntry:\n    socket.sethostname({name!r})\nexcept OSError as _err:\n"
+              "    print('hostname not changed:', _err)\n")
+    return _file(ctx.with_answer("task-01-forward", prefix + ctx.answer("task-01-forward")))
 
 
 def _huge_print(ctx: Context) -> dict[str, bytes]:
@@ -431,7 +460,8 @@ CASES = [
     Case("exit-call", FULL - 1, "", _prefixed("task-05-hamming-matrix", "exit()")),
     Case("os-exit", FULL - 3, "the kernel died", _prefixed("task-06-ensemble", "import os\nos._exit(0)")),
     Case("segfault", FULL - 2, "the kernel died", _prefixed("task-03-momentum", "import ctypes\nctypes.string_at(0)")),
-    Case("memory-blowup", FULL - 1, "ran out of memory", _prefixed("task-05-hamming-matrix", MEMORY_BLOWUP)),
+    Case("memory-blowup", FULL - 1, "ran out of memory", _prefixed("task-05-hamming-matrix", MEMORY_BLOWUP),
+         unconfined=(FULL, "")),
     Case("output-flood", FULL, "", _prefixed("task-01-forward", "for _i in range(200_000):\n    print(_i)")),
     Case("eq-always-true", FULL - 2, "", lambda ctx: _file(ctx.with_answer("task-02-loss", EQ_ALWAYS_TRUE))),
     Case("patched-checks", FULL - 2, "put back", _prefixed(
@@ -445,9 +475,9 @@ CASES = [
     Case("showtraceback-overridden", FULL - 2, "put back", _prefixed(
         "task-01-forward", "get_ipython().showtraceback = lambda *a, **k: None\n"
         "get_ipython().set_custom_exc((Exception,), lambda *a, **k: None)", wrong=True)),
-    Case("reads-hidden-tests", FULL - 2, "", _read_build),
+    Case("reads-hidden-tests", FULL - 2, "", _read_build, unconfined=(FULL, "")),
     Case("writes-gradebook", FULL, "", _write_build),
-    Case("network", FULL - 2, "", _network_build),
+    Case("network", FULL - 2, "", _network_build, unconfined=(FULL, "")),
     Case("disable-jit", FULL, "JAX configuration reset",
          _prefixed("task-01-forward", "jax.config.update('jax_disable_jit', True)")),
     Case("enable-x64", FULL, "JAX configuration reset",
@@ -458,12 +488,14 @@ CASES = [
     Case("not-jittable", FULL, "", lambda ctx: _file(ctx.with_answer("task-05-hamming-matrix", NOT_JITTABLE))),
     Case("slow-compile", FULL, "", lambda ctx: _file(ctx.with_answer("task-04-pascal", SLOW_COMPILE))),
     # the sandbox: each would score less (a wrong answer) if the hole were open
-    Case("sysv-ipc", FULL, "", _sysv_ipc),
+    # (unconfined: a wrong answer where the hole is open, as it is without namespaces)
+    Case("sysv-ipc", FULL, "", _sysv_ipc, unconfined=(FULL - 2, "")),
     Case("escaped-process", FULL, "", _escaped_process),
     Case("symlink-trap", FULL - 3, "the kernel died", _symlink_trap),
-    Case("disk-filler", FULL, "", _disk_filler),
-    Case("thread-bomb", FULL, "", _thread_bomb),
+    Case("disk-filler", FULL, "", _disk_filler, unconfined=(FULL - 2, "")),
+    Case("thread-bomb", FULL, "", _thread_bomb, unconfined=(FULL - 2, "")),
     Case("env-leak", FULL, "", _env_leak),
+    Case("hostname", FULL, "", _hostname),
     # limits and feedback
     Case("huge-print", FULL, "", _huge_print),
     Case("many-cells", FULL, "", _many_cells),

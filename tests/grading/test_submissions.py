@@ -9,7 +9,7 @@ import nbformat
 import pytest
 
 from jaxcourse.course import assignments
-from jaxcourse.grading import gradebook, submissions
+from jaxcourse.grading import downloads, gradebook, submissions
 
 ROOT = Path(__file__).resolve().parents[2]
 SOURCE = ROOT / "solutions" / "01_xor" / "01_xor.ipynb"
@@ -245,13 +245,30 @@ def test_every_submitter_stays_distinct_whatever_their_name(tmp_path):
     found, _ = submissions.collect(archive)
     assert len(found) == len(names), sorted(found)
     by_content = {sub.files["01_xor.ipynb"].decode(): student for student, sub in found.items()}
-    assert by_content["Иван Петров"] == "Иван_Петров"
+    assert by_content["Иван Петров"] == f"Иван_Петров-{_hash('Иван Петров')}"
     assert by_content["李雷"] == "李雷"
     assert by_content["José"] != by_content["Jose"]
     assert len({by_content["~ada"], by_content[".ada"], by_content["ada"]}) == 3
-    assert by_content["ada"] == "ada", "the plain id keeps its name; the one that collides is renamed"
-    renamed = [n for sub in found.values() for n in sub.notes if "another student's id" in n]
-    assert len(renamed) == 2
+    assert by_content["ada"] == "ada", "a safe id keeps its name; one that must be cleaned gets a hash"
+    renamed = [n for sub in found.values() for n in sub.notes if "renamed" in n]
+    assert len(renamed) == 4, renamed  # Иван Петров, Пётр Иванов, ~ada, .ada
+
+
+def _hash(raw: str) -> str:
+    import hashlib
+
+    return hashlib.sha256(raw.encode()).hexdigest()[:8]
+
+
+def test_a_cleaned_id_stays_the_same_when_a_colliding_student_comes_later():
+    """Run 1 has `~ada` alone; run 2 brings `.ada` (which cleans the same way): `~ada` keeps its id."""
+    first = downloads.distinct_ids(["~ada", "bob"])
+    second = downloads.distinct_ids(["~ada", ".ada", "bob", "ada"])
+    assert first["~ada"] == second["~ada"] == f"ada-{_hash('~ada')}"
+    assert first["bob"] == second["bob"] == "bob" and second["ada"] == "ada"
+    assert len(set(second.values())) == 4
+    forged = downloads.distinct_ids([f"ada-{_hash('~ada')}", "~ada"])
+    assert len(set(forged.values())) == 2, "an id made to look like a cleaned one still stays apart"
 
 
 def test_a_control_character_in_a_name_cannot_forge_a_summary_line():
@@ -282,7 +299,7 @@ def test_a_damaged_zip_entry_costs_only_its_student(tmp_path):
 
 
 def test_a_student_over_the_byte_cap_keeps_what_fits(tmp_path, monkeypatch):
-    monkeypatch.setattr(submissions, "MAX_STUDENT_BYTES", 1000)
+    monkeypatch.setattr(downloads, "MAX_STUDENT_BYTES", 1000)
     for name in ("a.ipynb", "b.bin", "c.bin"):
         (tmp_path / "ada" / name).parent.mkdir(exist_ok=True)
         (tmp_path / "ada" / name).write_bytes(b"x" * 400)
@@ -299,3 +316,112 @@ def test_a_file_and_a_folder_of_the_same_name_cost_only_that_file(tmp_path):
     kept = tmp_path / "submitted" / "ada" / "01_xor"
     assert (kept / "01_xor.ipynb").read_bytes() == b"{}"
     assert len(notes) == 1 and "not kept" in notes[0]
+
+
+def _peak_bytes(action) -> int:
+    import tracemalloc
+
+    tracemalloc.start()
+    try:
+        action()
+        return tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+
+
+def test_a_zip_over_a_students_cap_is_not_read_into_memory(tmp_path, monkeypatch):
+    """Twelve 4 MiB entries for one student with a 10 MiB cap (zeros: the zip itself is small):
+    the two that fit are read, the rest never inflated."""
+    monkeypatch.setattr(downloads, "MAX_STUDENT_BYTES", 10 * 2**20)
+    archive = tmp_path / "bomb.zip"
+    with zipfile.ZipFile(archive, "w", compression=zipfile.ZIP_DEFLATED) as zipped:
+        zipped.writestr("ada/01_xor.ipynb", "{}")
+        for i in range(12):
+            zipped.writestr(f"ada/data-{i}.bin", bytes(4 * 2**20))
+        zipped.writestr("bob/01_xor.ipynb", "{}")
+    assert archive.stat().st_size < 2**20
+    found = {}
+    peak = _peak_bytes(lambda: found.update(submissions.collect(archive)[0]))
+    assert sorted(found["ada"].files) == ["01_xor.ipynb", "data-0.bin", "data-1.bin"]
+    assert sum("over 10 MiB for one student" in n for n in found["ada"].notes) == 10
+    assert found["bob"].files == {"01_xor.ipynb": b"{}"} and found["bob"].notes == []
+    assert peak < 16 * 2**20, f"peak {peak / 2**20:.0f} MiB for 8 MiB kept (48 MiB if every entry were read)"
+
+
+def _forge_size(archive: Path, name: str, size: int) -> None:
+    """Write `size` as `name`'s uncompressed size in the zip's central directory and local header."""
+    import struct
+
+    data = bytearray(archive.read_bytes())
+    central = data.find(b"PK\x01\x02")
+    while central >= 0:
+        name_length = struct.unpack_from("<H", data, central + 28)[0]
+        if data[central + 46:central + 46 + name_length] == name.encode():
+            struct.pack_into("<I", data, central + 24, size)
+            local = struct.unpack_from("<I", data, central + 42)[0]
+            struct.pack_into("<I", data, local + 22, size)
+        central = data.find(b"PK\x01\x02", central + 4)
+    archive.write_bytes(bytes(data))
+
+
+def test_a_forged_size_header_gets_no_further_than_it_declared(tmp_path):
+    """64 MiB of zeros whose header says 1 KiB: 1 KiB is inflated, the CRC fails, a note says so."""
+    archive = tmp_path / "forged.zip"
+    with zipfile.ZipFile(archive, "w", compression=zipfile.ZIP_DEFLATED) as zipped:
+        zipped.writestr("ada/01_xor.ipynb", bytes(64 * 2**20))
+        zipped.writestr("bob/01_xor.ipynb", "{}")
+    _forge_size(archive, "ada/01_xor.ipynb", 1024)
+    assert zipfile.ZipFile(archive).getinfo("ada/01_xor.ipynb").file_size == 1024
+    found = {}
+    peak = _peak_bytes(lambda: found.update(submissions.collect(archive)[0]))
+    assert found["ada"].files == {} and found["bob"].files == {"01_xor.ipynb": b"{}"}
+    assert any("damaged in the zip" in n and "CRC" in n for n in found["ada"].notes), found["ada"].notes
+    assert peak < 4 * 2**20, f"peak {peak / 2**20:.1f} MiB"
+
+
+def test_a_download_over_the_total_cap_is_refused_before_anything_is_read(tmp_path, monkeypatch):
+    monkeypatch.setattr(downloads, "MAX_DOWNLOAD_BYTES", 3 * 2**20)
+    archive = tmp_path / "class.zip"
+    with zipfile.ZipFile(archive, "w", compression=zipfile.ZIP_DEFLATED) as zipped:
+        for student in ("ada", "bob", "cy", "di"):
+            zipped.writestr(f"{student}/01_xor.ipynb", bytes(2**20))
+        zipped.writestr("eve/huge.bin", bytes(60 * 2**20))  # eve's own problem: over the file cap, not counted
+    read = []
+    monkeypatch.setattr(downloads, "_read", lambda entry: read.append(entry) or b"")
+    with pytest.raises(submissions.SubmissionError) as error:
+        submissions.collect(archive)
+    message = str(error.value)
+    assert "\n" not in message and "come to 4 MiB, over the 3 MiB one run reads" in message
+    assert "nothing graded, the last run's results are kept" in message
+    assert read == [], "nothing is read once the total is known to be over"
+
+
+def test_without_namespaces_the_summary_lists_what_was_not_stopped():
+    from jaxcourse.grading.summary import Report, Student, summarize
+
+    students = {"ada": Student(score=12.0)}
+    confined = summarize(Report("01_xor", 12.0, [], students, ["ada"], [], "namespaces", 1, 1.0, Path("/tmp/c")))
+    assert "warning" not in confined
+    text = summarize(Report("01_xor", 12.0, [], students, ["ada"], [], "process", 1, 1.0, Path("/tmp/c")))
+    warning = text.split("  total:")[0]
+    for what in ("reading or writing any file", "symlinks", "network", "IPC", "SysV shared memory", "disk",
+                 "detached processes", "processes and threads", "memory without a cap", "README, 'Isolation'"):
+        assert what in warning, f"{what!r} missing from the warning:\n{warning}"
+
+
+def test_a_display_name_with_control_characters_is_kept_on_one_line(tmp_path):
+    archive = _zip(tmp_path / "x.zip", ["eve\nxor,,,1004,mallory\x1b[2K_1003_9003_01_xor.ipynb"])
+    found, _ = submissions.collect(archive)
+    assert found["1003"].name == "eve xor,,,1004,mallory [2K"
+    assert any("had control characters" in note for note in found["1003"].notes)
+
+
+def test_a_file_name_cannot_pass_for_an_enforcement_warning():
+    from jaxcourse.grading.summary import Report, Student, summarize
+
+    real = "no memory cap: cannot set memory.max in /sys/fs/cgroup (No such file or directory)"
+    spoof = f"{real}: larger than 50 MiB, not read"  # a note that starts with a student's file name
+    students = {"ada": Student(score=12.0, notes=[real]), "eve": Student(score=12.0, notes=[real, spoof])}
+    text = summarize(Report("01_xor", 12.0, [], students, ["ada", "eve"], [], "namespaces", 1, 1.0, Path("/c")))
+    assert [line for line in text.splitlines() if "warning" in line] == [f"  warning: {real} (2 student(s): ada, eve)"]
+    assert f"    eve: {spoof}" in text, "the file's note stays with its student"

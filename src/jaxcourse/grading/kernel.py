@@ -25,10 +25,12 @@ from jaxcourse.grading.sandbox import (
     CACHE_INSIDE,
     INSIDE,
     NOBODY,
+    OUTLIVED,
     UNSHARE,
     Cgroups,
     Sandbox,
     copy_matplotlib_cache,
+    kernel_cgroups,
     kernel_env,
     package_dirs,
 )
@@ -65,6 +67,7 @@ class Kernel:
         self.cgroup: Cgroups | None = None
         self.mounted = False
         self.budget = budget or OutputBudget(sandbox.limits.notebook_output_chars)
+        self.gaps: list[str] = []  # what could not be enforced on this kernel, for the run's notes
 
     def _connection(self, where: str) -> dict:
         return {"transport": "ipc", "ip": f"{where}/kernel", "key": self.key, "signature_scheme": "hmac-sha256",
@@ -97,7 +100,8 @@ class Kernel:
                 "--HistoryManager.enabled=False", "--IPKernelApp.quiet=True"]
         env = kernel_env(self.sandbox, inside)
         limits = self.sandbox.limits
-        self.cgroup = Cgroups(limits.memory_bytes, limits.max_pids) if os.geteuid() == 0 else None
+        self.cgroup = kernel_cgroups(limits)
+        self.gaps += self.cgroup.missing if self.cgroup else []
         if self.sandbox.isolate:
             self._hand_over()
         spec = self._jail_spec(argv, env) if self.sandbox.isolate else None
@@ -212,8 +216,9 @@ class Kernel:
                 os.killpg(self.process.pid, signal.SIGKILL)
             except ProcessLookupError:
                 pass
-        if self.cgroup is not None:
-            self.cgroup.kill_all()  # what escaped the process group: setsid, double forks
+        if self.cgroup is not None and not self.cgroup.kill_all():  # what escaped the process group
+            self.gaps.append(f"{OUTLIVED}: {len(self.cgroup.members())} of its kernel's processes "
+                             "still ran after 10 s of SIGKILL")
         if self.process is not None:
             self.process.wait()
             if isinstance(self.process, zygote.Forked):

@@ -87,15 +87,19 @@ def run_steps(steps: list[Step], sandbox: Sandbox) -> Run:
     seen_hidden = False  # the student's kernel was handed hidden test code: replace it before it runs again
     public = "\n".join(textwrap.dedent(s.source) for s in steps if s.kind == "test")
 
+    def end(kernel: Kernel) -> None:
+        kernel.kill()
+        notes.extend(gap for gap in kernel.gaps if gap not in notes)  # a missing cap, processes left
+
     def stop(kernel: Kernel) -> None:
         nonlocal restarts
-        kernel.kill()
+        end(kernel)
         restarts += 1
 
     try:
         for index, step in enumerate(steps):
             if kernel is not None and seen_hidden:
-                kernel.kill()
+                end(kernel)
                 kernel = None
                 seen_hidden = False
             if kernel is not None and not kernel.alive():
@@ -179,7 +183,7 @@ def run_steps(steps: list[Step], sandbox: Sandbox) -> Run:
         finished = True
     finally:
         if kernel is not None:
-            kernel.kill()
+            end(kernel)
         tests.done(healthy=finished)
     return Run(results, notes, time.monotonic() - start, sandbox.isolation)
 

@@ -11,6 +11,7 @@ Elsewhere it is a plain process with the same time limits, and `Run.isolation` s
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import signal
 import subprocess
@@ -64,32 +65,54 @@ def package_dirs() -> list[Path]:
     return list(dict.fromkeys(found))
 
 
+# What a missing cgroup setting leaves unenforced, as the first words of a run note.
+NO_MEMORY_CAP = "no memory cap"
+NO_PIDS_CAP = "no cap on processes and threads"
+NOT_TRACKED = "no record of the kernel's processes"
+OUTLIVED = "processes may have outlived grading"
+# Exactly the notes below, so that a note that starts with a student's file name cannot pass for one.
+ENFORCEMENT_GAP = re.compile(
+    rf"({NO_MEMORY_CAP}|{NO_PIDS_CAP}): cannot (make a cgroup|set [a-z_.]+) in /[\w/.-]* \([\w ,.'-]*\)"
+    rf"|{NOT_TRACKED}: one it detaches \(setsid, double fork\) may outlive grading"
+    rf"|{OUTLIVED}: \d+ of its kernel's processes still ran after 10 s of SIGKILL")
+_SETTING_GAPS = {"memory.max": NO_MEMORY_CAP, "memory.limit_in_bytes": NO_MEMORY_CAP, "pids.max": NO_PIDS_CAP}
+
+
 class Cgroups:
     """One kernel's cgroups (v2, or v1's memory and pids hierarchies): they cap its memory and its
     number of tasks, and know every process it started, however it detached itself (setsid,
-    double fork), so that all of them can be killed. Absent where cgroups are not writable."""
+    double fork), so that all of them can be killed. What could not be set up is in `missing`,
+    one note each (a cgroup that could not be made, a controller this machine does not enable)."""
 
     def __init__(self, memory_bytes: int, max_pids: int):
         self.paths: list[Path] = []
+        self.missing: list[str] = []
         name = f"jaxcourse-{os.getpid()}-{uuid.uuid4().hex[:12]}"  # the grader's pid: whose it is
         if (CGROUPS / "cgroup.controllers").is_file():
+            # memory.swap.max is absent without swap accounting: memory.max still caps the RAM
             wanted = {"memory.max": memory_bytes, "memory.swap.max": 0, "pids.max": max_pids}
             self._make(CGROUPS / name, wanted)
         else:
             self._make(CGROUPS / "memory" / name, {"memory.limit_in_bytes": memory_bytes})
             self._make(CGROUPS / "pids" / name, {"pids.max": max_pids})
+        if not self.paths:
+            self.missing.append(f"{NOT_TRACKED}: one it detaches (setsid, double fork) may outlive grading")
 
     def _make(self, path: Path, settings: dict) -> None:
         try:
             path.mkdir()
-        except OSError:
+        except OSError as err:
+            self.missing += [f"{_SETTING_GAPS[key]}: cannot make a cgroup in {path.parent} ({err.strerror or err})"
+                             for key in settings if key in _SETTING_GAPS]
             return
         self.paths.append(path)
         for key, value in settings.items():
             try:
                 (path / key).write_text(str(value))
-            except OSError:
-                pass  # a controller this machine does not enable
+            except OSError as err:  # a controller this machine does not enable
+                if key in _SETTING_GAPS:
+                    self.missing.append(f"{_SETTING_GAPS[key]}: cannot set {key} in {path.parent} "
+                                        f"({err.strerror or err})")
 
     @property
     def procs(self) -> list[str]:
@@ -143,6 +166,11 @@ class Cgroups:
                     time.sleep(0.1)
 
 
+def kernel_cgroups(limits: Limits) -> Cgroups | None:
+    """A kernel's cgroups where the grader is root (only root may make them); None elsewhere."""
+    return Cgroups(limits.memory_bytes, limits.max_pids) if os.geteuid() == 0 else None
+
+
 @dataclass
 class Sandbox:
     """How kernels are started for one grading run."""
@@ -177,8 +205,10 @@ def kernel_env(sandbox: Sandbox, home: str) -> dict[str, str]:
         "MPLBACKEND": "agg",
     }
     passed = {k: v for k, v in os.environ.items() if k.startswith(("XLA_", "JAX_")) or k == "JAXCOURSE_MNIST_SOURCE"}
-    # host paths (a compilation cache in the course's grading/ folder, say) stay on the host
-    env.update({k: v for k, v in passed.items() if "/" not in v or k == "XLA_FLAGS"})
+    # host paths (a compilation cache in the course's grading/ folder, say) stay on the host;
+    # of XLA_FLAGS, only the flags that name no path (--xla_dump_to=/home/... stays out)
+    passed["XLA_FLAGS"] = " ".join(f for f in passed.get("XLA_FLAGS", "").split() if "/" not in f)
+    env.update({k: v for k, v in passed.items() if "/" not in v and v})
     if sandbox.cache:
         env.update({
             "JAX_COMPILATION_CACHE_DIR": CACHE_INSIDE if sandbox.isolate else sandbox.cache,

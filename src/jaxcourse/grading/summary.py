@@ -7,7 +7,21 @@ import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from jaxcourse.grading.sandbox import ENFORCEMENT_GAP
+
 NOT_SUBMITTED = "not submitted (no notebook)"
+# What kernels without namespaces are not stopped from (the hostile cases that show each, as
+# expected there: tests/hostile_cases.py); root's cgroups still cap memory and processes.
+UNCONFINED = [
+    "    - reading or writing any file this user can: the course, the gradebook, the hidden tests "
+    "(reads-hidden-tests, writes-gradebook), and planting symlinks outside its own folder",
+    "    - reaching the network (network), and other processes through IPC: SysV shared memory, "
+    "semaphores, queues (sysv-ipc)",
+    "    - filling the disk (disk-filler); without root, also leaving detached processes running after "
+    "grading (escaped-process), and starting processes and threads or taking memory without a cap "
+    "(thread-bomb, memory-blowup)",
+    "    grade untrusted work as root on Linux with `unshare`; see README, 'Isolation'",
+]
 
 
 @dataclass
@@ -77,8 +91,16 @@ def summarize(report: Report) -> str:
              f"{report.seconds:.1f} s ({report.workers} workers, isolation: {report.isolation}); "
              f"out of {report.max_score:g} points"]
     if report.isolation != "namespaces":
-        lines.append("  warning: student code ran as this user without namespaces (not root, or no `unshare`): "
-                     "it could read files this user can read; see README, 'Grading submissions'")
+        lines += ["  warning: student code ran as this user, without namespaces (not root, or no `unshare`): "
+                  "only the time and output limits held; nothing stopped it from", *UNCONFINED]
+    gaps: dict[str, list[str]] = {}  # what could not be enforced on this machine: said once, up here
+    for student, record in report.students.items():
+        for note in record.notes:
+            if ENFORCEMENT_GAP.fullmatch(note):
+                gaps.setdefault(note, []).append(label(student, record))
+    for note, who in gaps.items():
+        lines.append(f"  warning: {printable(note)} ({len(who)} student(s): {', '.join(who[:5])}"
+                     f"{', ...' if len(who) > 5 else ''})")
     scores = [r.score for r in report.students.values()]
     if scores:
         spread = statistics.pstdev(scores) if len(scores) > 1 else 0.0
@@ -105,7 +127,7 @@ def summarize(report: Report) -> str:
     strangers = [label(s, r) for s, r in report.students.items() if r.roster == "off"]
     if strangers:
         lines.append(f"  not on the roster (graded, kept, not exported to the LMS): {', '.join(strangers)}")
-    flagged = {s: [n for n in r.notes if n not in r.zero_reason] for s, r in report.students.items()}
+    flagged = {s: [n for n in r.notes if n not in r.zero_reason and n not in gaps] for s, r in report.students.items()}
     flagged = {s: notes for s, notes in flagged.items() if notes}
     if flagged:
         lines.append("  notes (also in each student's feedback):")
