@@ -13,7 +13,7 @@ import pytest
 PACKAGE = Path(__file__).resolve().parents[1] / "src" / "jaxcourse"
 LAYERS = {"student": 0, "course": 1, "grading": 2, "quality": 3, "cli": 4}
 HEAVY = ("nbgrader", "distributed", "dask", "sqlalchemy")
-MAX_LINES = 450
+MAX_LINES = 410  # "about 400": past it a module is doing two jobs
 
 
 def _module_name(path: Path) -> str:

@@ -73,17 +73,16 @@ def benchmarks() -> dict:
 
 
 def bench(args) -> int:
+    from jaxcourse.course.assignments import CourseError
+
     runner = benchmarks().get(args.name)
     if runner is None:
-        print(f"unknown benchmark {args.name!r}; known: {', '.join(sorted(benchmarks()))}", file=sys.stderr)
-        return 2
+        raise CourseError(f"unknown benchmark {args.name!r}; known: {', '.join(sorted(benchmarks()))}")
     options = {"names": args.assignment, "every": args.all, "size": args.size, "sample": args.sample,
                "workers": args.workers, "cold": args.cold}
     options = {k: v for k, v in options.items() if v is not None and v is not False}
     if options and args.name != "grading":
-        print("--assignment, --all, --size, --sample, --workers and --cold are for `bench grading` only",
-              file=sys.stderr)
-        return 2
+        raise CourseError("--assignment, --all, --size, --sample, --workers and --cold are for `bench grading` only")
     print(runner(quick=args.quick, **options))
     return 0
 
@@ -261,23 +260,25 @@ class _Commands:
                                         formatter_class=_Defaults)
 
 
+def _execution_options(command, output: str, what: str) -> None:
+    command.add_argument("--quick", action="store_true", help="pass QUICK=True to the parameters cell")
+    command.add_argument("--output", default=output, help=what)
+    command.add_argument("--timeout", type=int, default=600, help="seconds allowed per cell")
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="jaxcourse", description=__doc__)
     commands = _Commands(parser.add_subparsers(dest="command", required=True))
 
     run = commands.add_parser("run-notebooks", help="execute notebooks with papermill into build/")
     run.add_argument("paths", nargs="*", help="notebooks or folders (default: chapters/)")
-    run.add_argument("--quick", action="store_true", help="pass QUICK=True to the parameters cell")
-    run.add_argument("--output", default="build/notebooks", help="where executed copies go")
-    run.add_argument("--timeout", type=int, default=600, help="seconds allowed per cell")
+    _execution_options(run, "build/notebooks", "where executed copies go")
     run.add_argument("--report", help="write a markdown table (backend, devices, result, time) here")
     run.set_defaults(handler=run_notebooks)
 
     book_command = commands.add_parser("book", help="execute chapters and render them as a website")
     book_command.add_argument("chapters", nargs="*", help="chapter names, e.g. 01_xor (default: all)")
-    book_command.add_argument("--quick", action="store_true", help="pass QUICK=True to the parameters cell")
-    book_command.add_argument("--output", default="build/site", help="where the site goes")
-    book_command.add_argument("--timeout", type=int, default=600, help="seconds allowed per cell")
+    _execution_options(book_command, "build/site", "where the site goes")
     book_command.set_defaults(handler=book)
 
     bench_command = commands.add_parser("bench", help="print a benchmark table (not a test)")

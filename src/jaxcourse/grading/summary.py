@@ -11,7 +11,7 @@ from jaxcourse.grading.sandbox import ENFORCEMENT_GAP
 
 NOT_SUBMITTED = "not submitted (no notebook)"
 # What kernels without namespaces are not stopped from (the hostile cases that show each, as
-# expected there: tests/hostile_cases.py); root's cgroups still cap memory and processes.
+# expected there: tests/grading/hostile_cases.py); root's cgroups still cap memory and processes.
 UNCONFINED = [
     "    - reading or writing any file this user can: the course, the gradebook, the hidden tests "
     "(reads-hidden-tests, writes-gradebook), and planting symlinks outside its own folder",
