@@ -121,6 +121,16 @@ def _rename_id(notebook, cell) -> None:
     cell.source = "pass"
 
 
+MARKUP_ID = '<img src=x onerror="window.jaxcoursePwned = 4">'
+
+
+def _markup_in_notes(notebook, cell) -> None:
+    """A grade id the grader's notes will quote, and Markdown the feedback page renders: both markup."""
+    cell.metadata["nbgrader"]["grade_id"] = MARKUP_ID
+    cell.source = "pass"
+    notebook.cells.insert(0, nbformat.v4.new_markdown_cell("<script>window.jaxcoursePwned = 5</script> my notes"))
+
+
 def _strip_metadata(ctx: Context) -> dict[str, bytes]:
     notebook = ctx.solved()
     for cell in notebook.cells:
@@ -451,6 +461,8 @@ CASES = [
          lambda ctx: _edit(ctx, "task-02-loss", "test-02-loss", _duplicate)),
     Case("grade-id-changed", FULL - 2, "unknown grade_id",
          lambda ctx: _edit(ctx, "task-02-loss", "test-02-loss", _rename_id)),
+    Case("markup-in-notes", FULL - 2, "unknown grade_id",
+         lambda ctx: _edit(ctx, "task-02-loss", "test-02-loss", _markup_in_notes)),
     Case("metadata-stripped", FULL, "matched by position", _strip_metadata),
     Case("other-kernelspec", FULL, "", _other_kernel),
     Case("infinite-loop", FULL - 2, "interrupted", _prefixed("task-04-pascal", "while True:\n    pass")),

@@ -254,10 +254,16 @@ def test_feedback_is_inert_and_shows_no_grader_lines(hostile):
     assert "window.jaxcoursePwned" in page, "the student's output is shown, as text"
     assert "<script>window.jaxcoursePwned" not in page and "<svg xmlns" not in page
     assert "application/javascript" not in page or "shown as text" in page
+    page = course / "feedback" / "markup-in-notes" / ASSIGNMENT / "01_xor.html"
+    cells = page.read_text()[page.read_text().index("<main>"):]
+    assert "<img src=x" not in cells and "<script>window" not in cells, "a grade id or Markdown became markup"
+    assert "unknown grade_id '<img src=x onerror=" in feedback_text(page), "the note is shown, as text"
     for case in CASES:
         page = course / "feedback" / case.name / ASSIGNMENT / "01_xor.html"
         if page.exists():
-            assert "__jaxcourse_receipt__" not in page.read_text(), f"{case.name}: grader lines in feedback"
+            text = page.read_text()
+            assert "__jaxcourse_receipt__" not in text, f"{case.name}: grader lines in feedback"
+            assert "jaxcourse/grading/" not in text, f"{case.name}: a frame of the grader's code in feedback"
 
 
 @pytest.mark.slow
