@@ -137,9 +137,9 @@ def run_test_part(tests: Kernel, student: Kernel, code: str, timeout: float, hid
     try:
         names, starts_simply = read_test(code)
         bind = f"{remote.BIND_NAME}({list(names)!r}); " if names else ""
-        # A separate cell for hidden tests (a traceback could show the line) and where the first line
-        # is not a whole statement (the test's line numbers must hold)
-        if bind and (hidden or not starts_simply):
+        # A separate cell where the first line is not a whole statement: the test's line numbers
+        # must hold. (A traceback never shows the lookup: every entry is cleaned of it below.)
+        if bind and not starts_simply:
             bound, _ = tests.execute(bind, timeout=timeout, store_history=False, on_input=relay, keep_outputs=False)
             if bound.status != "ok":
                 bound.error = f"the grader could not look up the names this test uses: {bound.error}"
