@@ -42,6 +42,12 @@ def test_plain_csv_with_a_bom():
     assert found.people["bob"].email == ""
 
 
+def test_names_and_emails_stay_on_one_line():
+    found = roster.parse('id,name,email\nada,"Ada\nLovelace\x1b[31m",ada@uni.example\x07\n')
+    person = found.people["ada"]
+    assert (person.name, person.email) == ("Ada Lovelace [31m", "ada@uni.example"), "no control character kept"
+
+
 @pytest.mark.parametrize("text, problem", [
     ("", "empty roster"),
     ("name,score\nada,3\n", "not a roster"),

@@ -178,7 +178,7 @@ def safe_id(raw: str) -> str:
     return text.lstrip("._-~")[:100]
 
 
-def _display_name(raw: str) -> str:
+def one_line(raw: str) -> str:
     """The name an LMS put in a file name, on one line: control and format characters (a newline
     that would split a row of grades.csv, an escape) become spaces."""
     return " ".join("".join(" " if unicodedata.category(ch) in ("Cc", "Cf", "Zl", "Zp") else ch
@@ -248,7 +248,7 @@ def collect(path: Path, pattern: str | None = None) -> tuple[dict[str, Submissio
             submission = students.setdefault(student, Submission(student))
             if student != raw and not any("renamed" in n for n in submission.notes):
                 submission.notes.append(f"student id {raw!r} renamed {student!r} (characters unsafe in a path)")
-            name = _display_name(groups.get("name") or "")
+            name = one_line(groups.get("name") or "")
             if name != (groups.get("name") or "").strip() and not submission.name:
                 submission.notes.append(f"name {groups['name']!r} had control characters: shown as {name!r}")
             submission.name = submission.name or name

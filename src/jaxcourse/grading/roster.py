@@ -26,11 +26,12 @@ from __future__ import annotations
 import csv
 import io
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from pathlib import Path
 
 from jaxcourse.course.assignments import CourseError
+from jaxcourse.grading.downloads import one_line
 
 CANVAS_IDENTITY = ("Student", "ID", "SIS User ID", "SIS Login ID", "Integration ID", "Root Account", "Section")
 CANVAS_NON_ASSIGNMENT = ("Current Score", "Current Points", "Current Grade", "Final Score", "Final Points",
@@ -104,6 +105,9 @@ def parse(text: str, source: str = "roster") -> Roster:
 
 
 def _add(roster: Roster, index: int, person: Person, source: str) -> None:
+    # names and emails go into nbgrader's gradebook and grades.csv: a newline would split a row
+    person = replace(person, name=one_line(person.name), email=one_line(person.email),
+                     first=one_line(person.first), last=one_line(person.last))
     if not person.id:
         raise CourseError(f"{source}: row {index + 2} has no student id")
     if person.id in roster.people:
