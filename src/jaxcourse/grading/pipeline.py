@@ -108,14 +108,13 @@ def grade(root: Path, assignment: str, submitted: Path, *, course: Path | None =
         todo = sorted(only)
     else:
         todo = sorted(s for s in collected if force or state["students"].get(s, {}).get("digest") != digests[s])
-    if todo and box.isolate and not scheduler:  # every kernel of this run, the solution's too, forks from it
-        pool.start_zygote(replace(box, cache=str(course / "jax-cache") if cache else None))
     # The solution fills the compilation cache while nbgrader generates the assignment: they
     # need different things (a kernel, this process), so they overlap.
     with ThreadPoolExecutor(1) as background:
         warming = (background.submit(_warm_cache, course, assignment, sources, box, source_hash)
                    if todo and cache and box.isolate else None)
-        from nbgrader.api import Gradebook  # a second of imports: after the kernels have started
+        # nbgrader's imports take a second: here, once the solution's kernel has started
+        from nbgrader.api import Gradebook
         from sqlalchemy.exc import SAWarning
 
         # nbgrader's add_submission trips SQLAlchemy's autoflush warnings; harmless, and noise at 2 a.m.

@@ -24,9 +24,8 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import asdict, replace
 from pathlib import Path
 
-from jaxcourse.grading import zygote
 from jaxcourse.grading.kernel import Kernel, KernelDied, OutputBudget
-from jaxcourse.grading.sandbox import INSIDE, Sandbox, kernel_env
+from jaxcourse.grading.sandbox import Sandbox
 
 TEST_KERNEL_USES = 32
 _ahead: dict[str, list[Future]] = {}
@@ -141,14 +140,6 @@ def start_ahead(sandbox: Sandbox, course_cells: list[str], count: int) -> None:
             waiting.append(_starter.submit(_start, sandbox, "student"))
         for _ in range(max(0, count - len(readying) - len(_idle.get(key, [])))):
             readying.append(_starter.submit(_ready_test_kernel, tests, course_cells, key))
-
-
-def start_zygote(sandbox: Sandbox) -> None:
-    """Start, in the background, the zygote that `sandbox`'s kernels fork from (seconds of imports),
-    so the run's first kernel need not wait for it. A failure here is the first kernel's to report."""
-    if sandbox.warm:
-        env = kernel_env(sandbox, INSIDE)
-        _starter.submit(zygote.for_env, env, sandbox.preload)
 
 
 def give_back(kernel: Kernel) -> None:
