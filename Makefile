@@ -5,7 +5,7 @@ BIN    := $(CURDIR)/$(VENV)/bin
 STAMP  := $(VENV)/.installed
 export PATH := $(BIN):$(PATH)
 
-.PHONY: help install browser lab test notebooks book release check-release validate audit transcription grade export report badges normalize bench lint clean
+.PHONY: help install browser lab test soak notebooks book release check-release validate audit transcription grade export report badges normalize bench lint clean
 
 help:                       ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/^([a-z-]+):.*## (.*)$$/\1\t\2/' | expand -t 16
@@ -34,6 +34,11 @@ browser:                    ## make sure headless Chromium is installed (apt-get
 
 test: install browser       ## everything CI checks
 	$(BIN)/python -m pytest -n auto --dist loadgroup --durations=15
+
+SOAK_RUNS ?= 1
+soak: install               ## grade a class of 200 of 01_xor, 10% hostile (not in make test): make soak SOAK_RUNS=5
+	for run in $$(seq $(SOAK_RUNS)); do \
+	  $(BIN)/python -m pytest -m soak -s -q -p no:cacheprovider tests/grading/test_soak.py || exit 1; done
 
 notebooks: install          ## execute every chapter in quick mode into build/
 	$(BIN)/jaxcourse run-notebooks --quick

@@ -42,13 +42,19 @@ def test_workflow_runs_the_readme_test_command():
     assert _readme_test_command() in runs, runs
 
 
-def test_workflow_python_is_the_oldest_the_course_supports():
-    setup = next(step for step in _steps() if step.get("uses", "").startswith("actions/setup-python@"))
-    version = setup["with"]["python-version"]
-    assert isinstance(version, str), "quote python-version: YAML reads 3.10 as 3.1"
+def test_workflow_tests_the_oldest_and_newest_python_the_course_supports():
+    job = next(iter(yaml.safe_load(WORKFLOW.read_text())["jobs"].values()))
+    versions = job["strategy"]["matrix"]["python"]
+    setup = next(step for step in job["steps"] if step.get("uses", "").startswith("actions/setup-python@"))
+    assert setup["with"]["python-version"] == "${{ matrix.python }}"
+    assert all(isinstance(v, str) for v in versions), "quote Python versions: YAML reads 3.10 as 3.1"
     requires = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["requires-python"]
-    assert f">={version}" in requires.replace(" ", "").split(","), (version, requires)
-    assert f"Python {version}" in (ROOT / "README.md").read_text()
+    bounds = requires.replace(" ", "").split(",")
+    oldest, below = versions[0], next(b for b in bounds if b.startswith("<")).removeprefix("<")
+    major, minor = below.split(".")
+    assert f">={oldest}" in bounds and versions[-1] == f"{major}.{int(minor) - 1}", (versions, requires)
+    readme = (ROOT / "README.md").read_text()
+    assert f"Python {oldest} to {versions[-1]}" in readme
 
 
 def test_workflows_pass_actionlint():

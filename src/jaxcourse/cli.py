@@ -154,6 +154,7 @@ def grade(args) -> int:
     from jaxcourse.grading.sandbox import Limits
 
     root = assignments.course_root()
+    pipeline.stop_cleanly_on_signals()
     limits = Limits(cell_seconds=args.cell_timeout, notebook_seconds=args.notebook_timeout,
                             memory_bytes=int(args.memory * 2**30))
     env = _devices_env(args.cpu_devices)
@@ -394,6 +395,9 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         return args.handler(args)
+    except KeyboardInterrupt as err:
+        print(f"{err or 'stopped'}: every student keeps their last complete result", file=sys.stderr)
+        return 130
     except (CourseError, ValueError, OSError) as err:
         message = " ".join(str(err).split()) or err.__class__.__name__
         print(f"error: {message}", file=sys.stderr)

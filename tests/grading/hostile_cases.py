@@ -334,6 +334,25 @@ def _html_output(ctx: Context) -> dict[str, bytes]:
     return _file(ctx.with_answer("task-01-forward", prefix + ctx.answer("task-01-forward")))
 
 
+# Outputs nbformat accepts and nothing renders as they are: JSON data that is not text, metadata
+# that is not a mapping, an execute_result count that is not a number.
+JSON_OUTPUT = """\
+display({'text/plain': 'hi', 'application/json': [1, 2, 3]}, raw=True)
+display({'text/plain': ['a', 'b'], 'image/png': 42, 'text/html': {'nested': [[[1]]]}}, raw=True)
+display({'text/plain': 'meta'}, metadata={'image/png': [1, {'x': None}]}, raw=True)
+"""
+
+
+def _odd_metadata(ctx: Context) -> dict[str, bytes]:
+    """The solution, whose notebook and cells carry metadata of every odd shape nbformat allows."""
+    notebook = ctx.solved()
+    notebook.metadata["jaxcourse"] = {"deep": json.loads("[" * 400 + "]" * 400), "text": "\u0000\u202e?"}
+    for cell in notebook.cells:
+        cell.metadata["tags"] = cell.metadata.get("tags", []) + ["\u202e", "x" * 10_000]
+        cell.metadata["widgets"] = [None, 1.5e308, {"": {}}]
+    return {NOTEBOOK: json.dumps(notebook, ensure_ascii=False).encode()}
+
+
 def _junk(ctx: Context, setup: str) -> dict[str, bytes]:
     """Nothing solved: every task's function returns junk, and `setup` (the attack) runs first."""
     notebook = ctx.released()
@@ -512,6 +531,10 @@ CASES = [
     Case("huge-print", FULL, "", _huge_print),
     Case("many-cells", FULL, "", _many_cells),
     Case("html-output", FULL, "", _html_output),
+    Case("json-output", FULL, "", lambda ctx: _file(ctx.with_answer(
+        "task-01-forward", JSON_OUTPUT + ctx.answer("task-01-forward")))),
+    Case("odd-metadata", FULL, "", _odd_metadata),
+    Case("nested-brackets", 0.0, "nested too deeply", lambda ctx: {NOTEBOOK: b"[" * 200_000 + b"]" * 200_000}),
     # tests decided in a kernel of their own: same-process attacks that once scored 12, 12, 10 and 7
     Case("guard-replaced", 0.0, "put back", lambda ctx: _junk(ctx, GUARD_REPLACED)),
     Case("ast-transformers", 0.0, "put back", lambda ctx: _junk(ctx, AST_WRAPPER)),

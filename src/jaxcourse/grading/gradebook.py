@@ -15,6 +15,7 @@ import nbformat
 from jaxcourse.course import release
 from jaxcourse.course.assignments import SOURCE, CourseError
 from jaxcourse.grading import submissions
+from jaxcourse.grading.kernel import plain_output
 from jaxcourse.grading.steps import Outcome, Run
 
 STATE = ".jaxcourse"
@@ -178,23 +179,11 @@ def describe_changes(cell: str, changes: list[str]) -> list[str]:
     return notes
 
 
-# Rendered as they are by nbconvert: a student's HTML, JavaScript or SVG would run in the browser
-# of whoever opens the feedback page. Shown as text instead.
-SAFE_MIME = ("text/plain", "image/png", "image/jpeg")
-
-
 def inert(output: dict) -> dict:
-    """`output` with every rich representation that could carry markup or script shown as text."""
-    if output.get("output_type") not in ("display_data", "execute_result"):
-        return output
-    data = output.get("data", {})
-    kept = {mime: value for mime, value in data.items() if mime in SAFE_MIME}
-    active = [mime for mime in data if mime not in SAFE_MIME]
-    if active:
-        source = data.get(active[0])
-        text = source if isinstance(source, str) else "".join(source) if isinstance(source, list) else ""
-        kept["text/plain"] = f"[{active[0]} output, shown as text]\n{text[:5000]}"
-    return {**output, "data": kept}
+    """`output` as a valid notebook output with every rich representation that could carry markup
+    or script shown as text (`kernel.plain_output`; the kernel already sent it so, this is the last
+    line before nbconvert)."""
+    return plain_output({"msg_type": output.get("output_type"), "content": output})
 
 
 def notes_cell(notes: list[str]) -> str:
@@ -253,17 +242,30 @@ def fresh_submission(gradebook, assignment: str, student: str) -> None:
         pass
 
 
-def write_autograded(course: Path, assignment: str, student: str, name: str, source, plan, run, notes,
-                      show_hidden: bool = False) -> None:
+def safe_autograded_notebook(source, plan, run, notes, show_hidden: bool = False) -> nbformat.NotebookNode:
+    """`autograded_notebook`, valid whatever the submission held: a page that cannot be built or is
+    not a valid notebook is built again without the notebook's outputs, with a note saying so (the
+    score does not depend on the page)."""
+    try:
+        page = autograded_notebook(source, plan, run, notes, show_hidden)
+        nbformat.validate(page)
+        return page
+    except Exception as err:  # anything a student's notebook or outputs can hold
+        why = (f"the grader could not show this notebook's outputs ({err.__class__.__name__}); "
+               "its tests were graded as usual")
+        return autograded_notebook(source, plan, None, [*notes, why])
+
+
+def write_page(course: Path, assignment: str, student: str, name: str, page: nbformat.NotebookNode) -> None:
     folder = course / "autograded" / student / assignment
     folder.mkdir(parents=True, exist_ok=True)
-    nbformat.write(autograded_notebook(source, plan, run, notes, show_hidden), folder / name)
+    nbformat.write(page, folder / name)
 
 
-def feedback(course: Path, assignment: str, students: list[str], everyone: int) -> None:
+def feedback(course: Path, assignment: str, students: list[str], everyone: int) -> list[str]:
+    """nbgrader's feedback pages; return the students whose page could not be made (one student's
+    page never stops the others')."""
     api = release.nbgrader_api(course)
-    if len(students) * 3 >= everyone:
-        release.succeeded(api.generate_feedback(assignment, force=True), "generate_feedback")
-        return
-    for student in students:
-        release.succeeded(api.generate_feedback(assignment, student_id=student, force=True), "generate_feedback")
+    if len(students) * 3 >= everyone and api.generate_feedback(assignment, force=True).get("success"):
+        return []
+    return [s for s in students if not api.generate_feedback(assignment, student_id=s, force=True).get("success")]

@@ -15,12 +15,13 @@ import shutil
 import signal
 import subprocess
 import sys
+import threading
 import time
 import uuid
 from dataclasses import dataclass
 from pathlib import Path
 
-from jaxcourse.grading import guard, jail, zygote
+from jaxcourse.grading import guard, jail, watchdog, zygote
 from jaxcourse.grading.sandbox import (
     CACHE_INSIDE,
     INSIDE,
@@ -35,6 +36,20 @@ from jaxcourse.grading.sandbox import (
     package_dirs,
 )
 from jaxcourse.grading.steps import Outcome
+
+_live: set = set()  # every kernel started and not yet killed: none outlives a run (`kill_all`)
+_live_lock = threading.Lock()
+
+
+def kill_all() -> None:
+    """Stop every kernel of this process that is still running (a run that failed or was stopped)."""
+    with _live_lock:
+        kernels = list(_live)
+    for kernel in kernels:
+        try:
+            kernel.kill()
+        except Exception:
+            pass
 
 
 @dataclass
@@ -75,6 +90,8 @@ class Kernel:
                 "kernel_name": "python3"}
 
     def _make_workdir(self) -> None:
+        with _live_lock:
+            _live.add(self)
         self.workdir.mkdir(mode=0o700)
         if self.sandbox.isolate:
             jail.mount("tmpfs", str(self.workdir), "tmpfs", jail.MS_NOSUID | jail.MS_NODEV,
@@ -136,7 +153,7 @@ class Kernel:
             context.setsockopt(zmq.MAXMSGSIZE, limits.message_bytes)
         client = BlockingKernelClient(context=context)
         client.load_connection_info(self._connection(str(self.workdir)))
-        client.start_channels()
+        client.start_channels(hb=False)  # no heartbeat thread: `alive` asks the process itself
         self.client = client
         deadline = time.monotonic() + self.sandbox.limits.start_seconds
         # The shell queues a request until the kernel is up: its reply says the kernel is there.
@@ -204,6 +221,14 @@ class Kernel:
         message = self.client.session.msg("interrupt_request", content={})
         self.client.control_channel.send(message)
 
+    def stop_processes(self) -> None:
+        """Kill the kernel's processes, from any thread (the watchdog's): its sockets stay for the
+        thread that uses them, which then finds the kernel dead."""
+        if self.process is not None and self.process.poll() is None:
+            self.process.kill()
+        if self.cgroup is not None:
+            self.cgroup.kill_all(seconds=2.0)
+
     def kill(self) -> None:
         """Stop the kernel and every process it started, and remove its working folder."""
         if self.client is not None:
@@ -229,10 +254,21 @@ class Kernel:
             jail.unmount(str(self.workdir))
             self.mounted = False
         shutil.rmtree(self.parent if self.owns_parent else self.workdir, ignore_errors=True)
+        with _live_lock:
+            _live.discard(self)
 
     def execute(self, code: str, *, timeout: float, store_history: bool = True,
                 receipt_expr: str | None = None, on_input=None,
                 keep_outputs: bool = True) -> tuple[Outcome, str | None]:
+        try:
+            return self._execute(code, timeout=timeout, store_history=store_history, receipt_expr=receipt_expr,
+                                 on_input=on_input, keep_outputs=keep_outputs)
+        finally:
+            watchdog.beat()
+
+    def _execute(self, code: str, *, timeout: float, store_history: bool = True,
+                 receipt_expr: str | None = None, on_input=None,
+                 keep_outputs: bool = True) -> tuple[Outcome, str | None]:
         """Run `code`; return its outcome and, if asked, the value of `receipt_expr` afterwards.
 
         Output is kept up to the cell's share and what is left of the notebook's (`budget`);
@@ -241,7 +277,6 @@ class Kernel:
         the reply (the time it takes is not the cell's). Without `keep_outputs`, all output is
         dropped.
         """
-        import nbformat
         import zmq
 
         limits = self.sandbox.limits
@@ -302,10 +337,9 @@ class Kernel:
                 continue
             if kind not in ("stream", "display_data", "execute_result", "error"):
                 continue
+            output = plain_output(message)
             if kind == "error":
-                content = message["content"]
-                error = f"{content['ename']}: {content['evalue']}"[:2000]
-            output = nbformat.v4.output_from_msg(message)
+                error = f"{output['ename']}: {output['evalue']}"[:2000]
             size = len(json.dumps(output)) if keep_outputs else 0
             if not keep_outputs or kept + size > room:
                 dropped += size
@@ -398,3 +432,48 @@ class Kernel:
 
 class KernelDied(RuntimeError):
     pass
+
+
+# What a feedback page may show as it is; any other representation becomes text (`plain_output`).
+SAFE_MIME = ("text/plain", "image/png", "image/jpeg")
+
+
+def as_text(value, limit: int = 5000) -> str:
+    """Any JSON a kernel sent, as text: a string as it is, a list of strings joined, else JSON."""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, list) and all(isinstance(v, str) for v in value):
+        return "".join(value)
+    try:
+        return json.dumps(value, default=repr)[:limit]
+    except (TypeError, ValueError, RecursionError):
+        return repr(type(value))
+
+
+def plain_output(message: dict) -> dict:
+    """One iopub message as a valid notebook output whatever its content (student code can send
+    any JSON): text fields are strings, rich representations that could carry markup or script
+    (HTML, JavaScript, SVG, JSON, LaTeX) are shown as text, metadata is dropped."""
+    kind = message.get("msg_type")
+    content = message.get("content")
+    content = content if isinstance(content, dict) else {}
+    if kind == "stream":
+        name = content.get("name") if content.get("name") in ("stdout", "stderr") else "stdout"
+        return {"output_type": "stream", "name": name, "text": as_text(content.get("text", ""))}
+    if kind == "error":
+        trace = content.get("traceback")
+        trace = [as_text(line) for line in trace[:200]] if isinstance(trace, list) else []
+        return {"output_type": "error", "ename": as_text(content.get("ename", "Error"))[:200],
+                "evalue": as_text(content.get("evalue", ""))[:5000], "traceback": trace}
+    data = content.get("data")
+    data = data if isinstance(data, dict) else {}
+    kept = {mime: value for mime, value in data.items() if mime in SAFE_MIME and isinstance(value, str)}
+    active = [mime for mime in data if mime not in kept]
+    if active:
+        kept["text/plain"] = f"[{as_text(active[0])[:100]} output, shown as text]\n{as_text(data[active[0]])[:5000]}"
+    output = {"output_type": kind if kind in ("display_data", "execute_result") else "display_data",
+              "data": kept, "metadata": {}}
+    if output["output_type"] == "execute_result":
+        count = content.get("execution_count")
+        output["execution_count"] = count if isinstance(count, int) and not isinstance(count, bool) else None
+    return output

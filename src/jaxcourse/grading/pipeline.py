@@ -23,17 +23,29 @@ import nbformat
 
 from jaxcourse.course import assignments
 from jaxcourse.course.assignments import CourseError
-from jaxcourse.grading import gradebook, lateness, pool, submissions, zygote
+from jaxcourse.grading import gradebook, kernel, lateness, pool, sandbox, submissions, zygote
 from jaxcourse.grading import roster as rosters
 from jaxcourse.grading.sandbox import Limits, Sandbox
 from jaxcourse.grading.steps import Run, course_cells
 from jaxcourse.grading.summary import NOT_ON_ROSTER, NOT_SUBMITTED, Report, Student
-from jaxcourse.grading.workers import Job, run_all, run_job
+from jaxcourse.grading.workers import GraderStalled, Job, run_all, run_job
 
 PIPELINE = "1"
 
 
 # --- the command -------------------------------------------------------------------------------
+
+
+def stop_cleanly_on_signals() -> None:
+    """SIGTERM and SIGHUP end a run as Ctrl-C does: every kernel, mount and folder of the run is
+    removed on the way out, and the gradebook keeps each student's last complete result."""
+    import signal
+
+    def stop(signum, _frame):
+        raise KeyboardInterrupt(f"stopped by {signal.Signals(signum).name}")
+
+    for which in (signal.SIGTERM, signal.SIGHUP):
+        signal.signal(which, stop)
 
 
 def _settings_digest(source_hash: str, limits: Limits, env: dict) -> str:
@@ -94,6 +106,7 @@ def grade(root: Path, assignment: str, submitted: Path, *, course: Path | None =
     if unknown:
         raise CourseError(f"no submission from {', '.join(unknown)} in {submitted}")
     source_hash = gradebook.open_course(root, assignment, course)
+    swept = sandbox.sweep()  # what stopped or crashed runs left: folders, mounts, cgroups
     state = gradebook.load_state(course, assignment)
     if enrolled is not None:
         gradebook.keep_roster(course, assignment, Path(roster))
@@ -108,39 +121,52 @@ def grade(root: Path, assignment: str, submitted: Path, *, course: Path | None =
         todo = sorted(only)
     else:
         todo = sorted(s for s in collected if force or state["students"].get(s, {}).get("digest") != digests[s])
-    # The solution fills the compilation cache while nbgrader generates the assignment: they
-    # need different things (a kernel, this process), so they overlap.
-    with ThreadPoolExecutor(1) as background:
-        warming = (background.submit(_warm_cache, course, assignment, sources, box, source_hash)
-                   if todo and cache and box.isolate else None)
-        # nbgrader's imports take a second: here, once the solution's kernel has started
-        from nbgrader.api import Gradebook
-        from sqlalchemy.exc import SAWarning
+    try:
+        # The solution fills the compilation cache while nbgrader generates the assignment: they
+        # need different things (a kernel, this process), so they overlap.
+        with ThreadPoolExecutor(1) as background:
+            warming = (background.submit(_warm_cache, course, assignment, sources, box, source_hash)
+                       if todo and cache and box.isolate else None)
+            # nbgrader's imports take a second: here, once the solution's kernel has started
+            from nbgrader.api import Gradebook
+            from sqlalchemy.exc import SAWarning
 
-        # nbgrader's add_submission trips SQLAlchemy's autoflush warnings; harmless, and noise at 2 a.m.
-        warnings.filterwarnings("ignore", category=SAWarning)
-        gradebook.prepare(root, assignment, course)
-        if warming is not None:
-            box = replace(box, cache=warming.result(), cache_writable=False)
-        if todo and not scheduler:  # the first notebooks' kernels start while the submissions are read
-            for source in sources.values():
-                pool.start_ahead(box, course_cells(submissions.plan(source, source).steps), min(workers, len(todo)))
-    jobs: list[Job] = []
-    plans: dict[tuple[str, str], submissions.Plan] = {}
-    results: dict[str, Student] = {}
-    url = f"sqlite:///{course / 'gradebook.db'}"
-    with Gradebook(url) as book:
+            # nbgrader's add_submission trips SQLAlchemy's autoflush warnings; harmless, and noise at 2 a.m.
+            warnings.filterwarnings("ignore", category=SAWarning)
+            gradebook.prepare(root, assignment, course)
+            if warming is not None:
+                box = replace(box, cache=warming.result(), cache_writable=False)
+            if todo and not scheduler:  # the first notebooks' kernels start while the submissions are read
+                for source in sources.values():
+                    pool.start_ahead(box, course_cells(submissions.plan(source, source).steps), min(workers, len(todo)))
+        jobs: list[Job] = []
+        pages: dict[str, dict] = {}  # student: {notebook: (plan, Run or None, notes of its own)}
+        waiting: dict[str, int] = {}  # student: notebooks still being graded
+        ungraded: dict[str, str] = {}  # student: why the grader could not grade them in this run
+        results: dict[str, Student] = {}
+        url = f"sqlite:///{course / 'gradebook.db'}"
+
+        def land(book, student: str) -> None:
+            """A student's new result is complete: only now does it replace their last one."""
+            record = results[student]
+            if student in ungraded:
+                return
+            try:
+                _land(book, course, assignment, student, collected[student], record, sources, pages[student],
+                      show_hidden)
+            except Exception as err:  # the grader's own trouble with this student: their last result stays
+                book.db.rollback()
+                ungraded[student] = f"the grader could not record this result ({err.__class__.__name__}: {str(err)[:200]})"
+
         for student in todo:
             sub = collected[student]
-            kept = gradebook.keep_submitted(course, assignment, sub)
-            record = results[student] = Student(digests[student], notes=list(sub.notes) + kept)
+            record = results[student] = Student(digests[student], notes=list(sub.notes))
+            pages[student] = {}
             found, notes = submissions.pick_notebooks(sub, list(sources))
             record.notes += notes
-            gradebook.fresh_submission(book, assignment, student)
             if not found:
                 record.zero_reason = NOT_SUBMITTED
                 continue
-            book.add_submission(assignment, student)
             for name, source in sources.items():
                 notebook, problem = (None, "missing")
                 if name in found:
@@ -150,47 +176,109 @@ def grade(root: Path, assignment: str, submitted: Path, *, course: Path | None =
                     reason = f"{name}: {problem}" if name in found else f"{name}: not submitted"
                     record.notes.append(reason)
                     record.zero_reason = record.zero_reason or reason
-                    gradebook.write_autograded(course, assignment, student, name, source, plan, None,
-                                      [f"{reason}: nothing of it could be graded"])
+                    pages[student][name] = (plan, None, [f"{reason}: nothing of it could be graded"])
                     continue
-                plans[(student, name)] = plan
+                pages[student][name] = (plan, None, None)
+                waiting[student] = waiting.get(student, 0) + 1
                 jobs.append(Job(student, name, plan.steps, box))
-    with Gradebook(url) as book:  # one connection for the whole run, not one a notebook
-        for job, run in run_all(jobs, min(workers, max(1, len(jobs))), scheduler, progress) if jobs else []:
-            record = results[job.student]
-            plan = plans[(job.student, job.notebook)]
-            if isinstance(run, Exception):
-                run = Run([], [f"the grader failed on this notebook: {run!r}"], 0.0, box.isolation)
-            notes = list(plan.notes) + list(run.notes)
-            for result in run.results:
-                notes += gradebook.describe_changes(result.cell, result.changes)
-            record.notes += notes
-            record.seconds += run.seconds
-            record.cell_seconds += sum(o.seconds for r in run.results for o in (r.visible, r.hidden) if o is not None)
-            passed = {r.cell: r.passed for r in run.results if r.kind == "test"}
-            gradebook.write_autograded(course, assignment, job.student, job.notebook, sources[job.notebook], plan,
-                                       run, record.notes, show_hidden)
-            record.cells.update(gradebook.record(book, assignment, job.student, job.notebook, passed))
-    pool.close_all()  # kernels started ahead for notebooks that never came
-    zygote.close_all()  # a zygote holds its imports' memory: none outlives its run
+        with Gradebook(url) as book:  # one connection for the whole run, not one a notebook
+            for student in todo:
+                if not waiting.get(student):
+                    land(book, student)
+            stalls: list[str] = []
+            log = course / gradebook.STATE / f"run-{assignment}.log"
+            for job, run in (run_all(jobs, min(workers, max(1, len(jobs))), scheduler, progress, log, stalls)
+                             if jobs else []):
+                record = results[job.student]
+                plan = pages[job.student][job.notebook][0]
+                if isinstance(run, Exception):
+                    ungraded[job.student] = f"{job.notebook}: {run}" if isinstance(run, GraderStalled) else \
+                        f"{job.notebook}: the grader failed on this notebook twice ({run!r})"
+                else:
+                    notes = list(plan.notes) + list(run.notes)
+                    for result in run.results:
+                        notes += gradebook.describe_changes(result.cell, result.changes)
+                    record.notes += notes
+                    record.seconds += run.seconds
+                    record.cell_seconds += sum(o.seconds for r in run.results for o in (r.visible, r.hidden) if o is not None)
+                    pages[job.student][job.notebook] = (plan, run, None)
+                waiting[job.student] -= 1
+                if not waiting[job.student]:
+                    land(book, job.student)
+    finally:  # whether the run ended, failed or was stopped (SIGTERM, Ctrl-C): no kernel outlives it
+        pool.close_all()  # kernels started ahead for notebooks that never came
+        zygote.close_all()  # a zygote holds its imports' memory: none outlives its run
+        kernel.kill_all()
     with Gradebook(url) as book:
         max_score = float(book.find_assignment(assignment).max_score)
         for student, record in results.items():
+            if student in ungraded:
+                state["students"][student] = _kept_when_ungraded(state["students"].get(student), record,
+                                                                 ungraded[student])
+                continue
             record.score = sum(record.cells.values())
             state["students"][student] = asdict(record)
         present = _enrol(book, state, collected, enrolled, policy, max_score)
     state["source"] = source_hash
     state["present"] = present
     gradebook.save_state(course, assignment, state)
-    feedback_for = [s for s in todo if results[s].zero_reason != NOT_SUBMITTED]
+    feedback_for = [s for s in todo if results[s].zero_reason != NOT_SUBMITTED and s not in ungraded]
+    failed_feedback = []
     if feedback and feedback_for:
-        gradebook.feedback(course, assignment, feedback_for, len(collected))
+        failed_feedback = gradebook.feedback(course, assignment, feedback_for, len(collected))
     if todo or roster is not None or not (course / "grades.csv").is_file():  # a roster brings names
         gradebook.export_grades(course)
     students = {s: Student(**state["students"][s]) for s in present if s in state["students"]}
+    run_warnings = [f"{line} (every thread's stack: {log})" for line in stalls]
+    if swept:
+        run_warnings.append(f"cleaned up {len(swept)} folder(s) and cgroup(s) that stopped runs left behind "
+                        f"(first: {swept[0]})")
+    if failed_feedback:
+        run_warnings.append(f"no feedback page for {len(failed_feedback)} student(s): "
+                        f"{', '.join(failed_feedback[:10])}; their grades stand")
+    if ungraded:
+        run_warnings.append(f"not graded in this run, their last result kept ({len(ungraded)}): "
+                        f"{', '.join(sorted(ungraded)[:10])}{' ...' if len(ungraded) > 10 else ''}; "
+                        "the next run grades them again")
     return Report(assignment, max_score, assignments.tasks(root, assignment), students, todo, orphans,
                   box.isolation, workers, time.monotonic() - start, course,
-                  policy.describe() if policy.due else "")
+                  policy.describe() if policy.due else "", run_warnings)
+
+
+NOT_GRADED = "NOT GRADED in the last run"
+
+
+def _kept_when_ungraded(old: dict | None, record: Student, why: str) -> dict:
+    """A student the grader could not grade keeps their last result, with a note, and no digest:
+    the next run grades them again."""
+    note = f"{NOT_GRADED}: {why}; the result before it is kept"
+    if old and old.get("zero_reason") != NOT_GRADED:
+        kept = dict(old)
+    else:
+        kept = asdict(Student(zero_reason=NOT_GRADED, name=record.name))
+    kept["notes"] = [n for n in kept.get("notes", []) if not n.startswith(NOT_GRADED)] + [note]
+    kept["digest"] = ""
+    return kept
+
+
+def _land(book, course: Path, assignment: str, student: str, sub, record: Student, sources: dict, pages: dict,
+          show_hidden: bool) -> None:
+    """Write a student's whole new result: their files, graded notebooks and gradebook rows. The
+    pages are built first (what a submission holds can only fail there, and then only shows less)."""
+    record.notes += gradebook.keep_submitted(course, assignment, sub)
+    built = {}
+    for name, (plan, run, own_notes) in pages.items():
+        notes = own_notes if own_notes is not None else record.notes
+        built[name] = gradebook.safe_autograded_notebook(sources[name], plan, run, notes, show_hidden)
+    gradebook.fresh_submission(book, assignment, student)
+    if record.zero_reason == NOT_SUBMITTED:
+        return
+    book.add_submission(assignment, student)
+    for name, page in built.items():
+        gradebook.write_page(course, assignment, student, name, page)
+        plan, run, _ = pages[name]
+        passed = {r.cell: r.passed for r in run.results if r.kind == "test"} if run is not None else {}
+        record.cells.update(gradebook.record(book, assignment, student, name, passed))
 
 
 def _enrol(book, state: dict, collected: dict, enrolled: rosters.Roster | None, policy: lateness.Policy,

@@ -25,7 +25,7 @@ from dataclasses import asdict, replace
 from pathlib import Path
 
 from jaxcourse.grading.kernel import Kernel, KernelDied, OutputBudget
-from jaxcourse.grading.sandbox import Sandbox
+from jaxcourse.grading.sandbox import Sandbox, folder_prefix
 
 TEST_KERNEL_USES = 32
 _ahead: dict[str, list[Future]] = {}
@@ -47,7 +47,7 @@ def _key(sandbox: Sandbox, role: str) -> str:
 
 def _start(sandbox: Sandbox, role: str) -> Kernel:
     """A started kernel in a private folder of its own (removed with the kernel)."""
-    parent = Path(tempfile.mkdtemp(prefix="jc-"))
+    parent = Path(tempfile.mkdtemp(prefix=folder_prefix()))
     os.chmod(parent, 0o700)
     kernel = Kernel(sandbox, parent, owns_parent=True, role=role)
     try:

@@ -10,6 +10,7 @@ import re
 import secrets
 import threading
 import time
+from concurrent.futures import Future, ThreadPoolExecutor
 
 from jaxcourse.grading import guard, remote
 from jaxcourse.grading.kernel import Kernel
@@ -17,6 +18,11 @@ from jaxcourse.grading.steps import Outcome
 
 WITHHELD = ("[grader: this hidden test handed code to your kernel, so its messages are not shown; "
             "it {verdict}]\n")
+
+
+# The students' servers run here: a thread is started only when all are busy, not one a test part
+# (each start is a chance for CPython 3.11's thread-start deadlock, see `workers`).
+_servers = ThreadPoolExecutor(max_workers=256, thread_name_prefix="student-server")
 
 
 def _error(kind: str, message: str) -> str:
@@ -39,7 +45,7 @@ class Relay:
         self.broken = ""
         self._requests: queue.Queue = queue.Queue()
         self._answers: queue.Queue = queue.Queue()
-        self._server: threading.Thread | None = None
+        self._server: Future | None = None
 
     def _serve(self) -> None:
         def on_input(prompt: str) -> str:
@@ -69,8 +75,7 @@ class Relay:
         if self.broken:
             return _error("GraderError", self.broken)
         if self._server is None:
-            self._server = threading.Thread(target=self._serve, name="student-server", daemon=True)
-            self._server.start()
+            self._server = _servers.submit(self._serve)
         self._requests.put(request)
         try:
             # the server's cell ends by itself within its time limit and grace (`Kernel.execute`)
@@ -87,7 +92,7 @@ class Relay:
         """End the student's server and wait for it: the student's kernel is free again."""
         if self._server is not None:
             self._requests.put("")
-            self._server.join()
+            self._server.result()
 
 
 _PARSING = threading.Lock()  # CPython 3.11's ast.parse is not thread-safe: two workers at once can

@@ -11,7 +11,7 @@ from __future__ import annotations
 import textwrap
 import time
 
-from jaxcourse.grading import pool
+from jaxcourse.grading import pool, watchdog
 from jaxcourse.grading.kernel import Kernel, KernelDied, OutputBudget
 from jaxcourse.grading.relay import run_test_part
 from jaxcourse.grading.sandbox import Limits, Sandbox
@@ -56,6 +56,7 @@ class _TestKernel:
             self.kernel = None
         if self.kernel is None:
             self.kernel = pool.borrow(self.sandbox, self.budget, self.course_cells)
+            watchdog.claim(self.kernel)
         return self.kernel
 
     def done(self, healthy: bool) -> None:
@@ -116,6 +117,7 @@ def run_steps(steps: list[Step], sandbox: Sandbox) -> Run:
                 else:
                     try:
                         kernel = pool.take(sandbox, budget)
+                        watchdog.claim(kernel)
                         if not _replay(kernel, steps, done, limits, deadline):
                             raise KernelDied("replaying the earlier cells failed or ran out of the "
                                              f"notebook's time ({limits.notebook_seconds:g} s)")

@@ -166,6 +166,64 @@ class Cgroups:
                     time.sleep(0.1)
 
 
+def folder_prefix() -> str:
+    """Of every folder a run makes in the system's temporary folder: the grader's pid says whose."""
+    return f"jc-{os.getpid()}-"
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def _mounts_under(folder: str) -> list[str]:
+    try:
+        lines = Path("/proc/self/mountinfo").read_text().splitlines()
+    except OSError:
+        return []
+    points = [line.split()[4].replace("\\040", " ") for line in lines if len(line.split()) > 4]
+    return sorted((m for m in points if m == folder or m.startswith(folder + "/")), key=len, reverse=True)
+
+
+def sweep(temp: Path | None = None) -> list[str]:
+    """Remove what runs that were stopped or crashed left behind: the working folders of their
+    kernels (and the tmpfs mounted there) and their cgroups, killing what is still in them. Only a
+    dead grader's; return one line per thing removed."""
+    import tempfile
+
+    from jaxcourse.grading import jail
+
+    removed = []
+    for folder in sorted(Path(temp or tempfile.gettempdir()).glob("jc-*-*")):
+        parts = folder.name.split("-")
+        owner = parts[2] if parts[1] == "zygote" else parts[1]
+        if not owner.isdigit() or _alive(int(owner)) or not folder.is_dir():
+            continue
+        for mount_point in _mounts_under(str(folder.resolve())):
+            try:
+                jail.unmount(mount_point)
+            except OSError:
+                pass
+        shutil.rmtree(folder, ignore_errors=True)
+        removed.append(f"removed {folder} (left by grader process {owner}, which is gone)")
+    for hierarchy in (CGROUPS, CGROUPS / "memory", CGROUPS / "pids"):
+        for path in sorted(hierarchy.glob("jaxcourse-*-*")) if hierarchy.is_dir() else []:
+            owner = path.name.split("-")[1]
+            if not owner.isdigit() or _alive(int(owner)):
+                continue
+            group = Cgroups.__new__(Cgroups)
+            group.paths, group.missing = [path], []
+            group.kill_all(seconds=2.0)
+            group.remove()
+            removed.append(f"removed cgroup {path} (left by grader process {owner}, which is gone)")
+    return removed
+
+
 def kernel_cgroups(limits: Limits) -> Cgroups | None:
     """A kernel's cgroups where the grader is root (only root may make them); None elsewhere."""
     return Cgroups(limits.memory_bytes, limits.max_pids) if os.geteuid() == 0 else None

@@ -37,6 +37,8 @@ def read_notebook(data: bytes) -> tuple[nbformat.NotebookNode | None, str]:
         raw = json.loads(data.decode("utf-8-sig"))
     except (UnicodeDecodeError, json.JSONDecodeError) as err:
         return None, f"not a notebook: not JSON ({err.__class__.__name__}: {str(err)[:80]})"
+    except RecursionError:
+        return None, "not a notebook: JSON nested too deeply to read"
     if not isinstance(raw, dict) or not isinstance(raw.get("cells"), list):
         return None, "not a notebook: JSON without a list of cells"
     for cell in raw["cells"]:
@@ -44,6 +46,8 @@ def read_notebook(data: bytes) -> tuple[nbformat.NotebookNode | None, str]:
             return None, "not a notebook: a cell has no valid source"
     try:
         notebook = nbformat.reads(json.dumps(raw), as_version=4)
+    except RecursionError:
+        return None, "not a notebook: JSON nested too deeply to read"
     except Exception as err:  # nbformat raises several kinds for malformed notebooks
         return None, f"not a notebook nbformat can read ({err.__class__.__name__}: {str(err)[:80]})"
     for cell in notebook.cells:

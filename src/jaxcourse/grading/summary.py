@@ -60,6 +60,7 @@ class Report:
     seconds: float
     course: Path
     policy: str = ""  # the late policy in words, "" for none
+    warnings: list = field(default_factory=list)  # about the run itself: a stall, students not graded
 
     def summary(self) -> str:
         return summarize(self)
@@ -93,6 +94,7 @@ def summarize(report: Report) -> str:
     if report.isolation != "namespaces":
         lines += ["  warning: student code ran as this user, without namespaces (not root, or no `unshare`): "
                   "only the time and output limits held; nothing stopped it from", *UNCONFINED]
+    lines += [f"  warning: {printable(w)}" for w in report.warnings]
     gaps: dict[str, list[str]] = {}  # what could not be enforced on this machine: said once, up here
     for student, record in report.students.items():
         for note in record.notes:

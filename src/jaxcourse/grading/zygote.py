@@ -320,7 +320,7 @@ def for_env(env: dict[str, str], preload: tuple[str, ...] = ()) -> Zygote:
         zygote = _zygotes.get(key)
         if zygote is None or not zygote.alive():
             if not _logs:
-                _logs.append(Path(tempfile.mkdtemp(prefix="jc-zygote-")))
+                _logs.append(Path(tempfile.mkdtemp(prefix=f"jc-zygote-{os.getpid()}-")))
                 atexit.register(close_all)
             zygote = _zygotes[key] = Zygote(env, preload, _logs[0] / f"zygote-{time.monotonic_ns()}.log")
         return zygote
