@@ -5,7 +5,7 @@ BIN    := $(CURDIR)/$(VENV)/bin
 STAMP  := $(VENV)/.installed
 export PATH := $(BIN):$(PATH)
 
-.PHONY: help install browser lab test soak notebooks book release check-release validate audit transcription grade export report badges normalize bench lint clean
+.PHONY: help install browser lab test soak notebooks book release check-release mistakes validate audit transcription grade export report badges normalize bench lint clean
 
 help:                       ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/^([a-z-]+):.*## (.*)$$/\1\t\2/' | expand -t 16
@@ -51,6 +51,9 @@ release: install            ## regenerate exercises/ from solutions/
 
 check-release: install      ## fail if exercises/ drifted from solutions/
 	$(BIN)/jaxcourse check-release
+
+mistakes: install           ## record how each kept mistake behaves (tests/mistakes/*/behaviour.json)
+	$(BIN)/jaxcourse mistakes
 
 validate: install           ## grade solution, release and kept mistakes through nbgrader
 	$(BIN)/jaxcourse validate

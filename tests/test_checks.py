@@ -14,8 +14,30 @@ class AlwaysEqual:
 
 def test_expect_close_passes_close_values_and_names_the_worst():
     checks.expect_close(jnp.array([1.0, 2.0]), [1.0, 2.0 + 1e-7])
-    with pytest.raises(AssertionError, match=r"loss: 1 of 2 values differ; at index \[1\] expected 2, got 3"):
+    with pytest.raises(AssertionError, match=r"^1 of 2 values differ; at index \[1\] expected 2, got 3: loss$"):
         checks.expect_close(np.array([1.0, 3.0]), [1.0, 2.0], "loss")
+    with pytest.raises(AssertionError, match=r"^expected 0.5, got 0: jax.grad\(softplus\)\(0.0\)$"):
+        checks.expect_close(0.0, 0.5, "jax.grad(softplus)(0.0)")
+
+
+def test_a_failure_says_what_went_wrong_first_and_what_was_checked_for_a_hidden_test():
+    long_name = "Jacobian of a function from 3 inputs to 2 outputs (outputs x inputs, as jacrev gives it)"
+    with pytest.raises(checks.CheckFailed) as failed:
+        checks.expect_close(np.zeros((3, 2)), np.zeros((2, 3)), long_name)
+    assert str(failed.value).startswith("expected shape (2, 3), got (3, 2)")
+    assert (failed.value.kind, failed.value.what) == ("wrong shape", long_name)
+    for check, args, kind in [(checks.expect_close, ([1.0, 5.0], [1.0, 2.0]), "values differ"),
+                              (checks.expect_close, (None, 1.0), "returned None"),
+                              (checks.expect_close, ("text", 1.0), "returned a str, not numbers"),
+                              (checks.expect_close, ([np.nan], [1.0]), "contains NaN"),
+                              (checks.expect_jax_array, (np.ones(2),), "not a jax.Array")]:
+        with pytest.raises(checks.CheckFailed) as failed:
+            check(*args, "the check")
+        assert (failed.value.kind, failed.value.what) == (kind, "the check")
+        assert "the check" not in str(failed.value)[:20]
+    with pytest.raises(checks.CheckFailed) as failed:
+        checks.expect_true(False, "x is left as it was")
+    assert (failed.value.kind, failed.value.what, str(failed.value)) == ("failed",) + ("x is left as it was",) * 2
 
 
 def test_expect_close_reports_shape_before_values():
@@ -31,7 +53,7 @@ def test_expect_close_names_a_missing_return_and_nan():
 
 
 def test_objects_that_fake_equality_do_not_pass():
-    with pytest.raises(AssertionError, match="should be numbers"):
+    with pytest.raises(AssertionError, match="not numbers"):
         checks.expect_close(AlwaysEqual(), [1.0, 2.0])
     with pytest.raises(AssertionError):
         checks.expect_equal(AlwaysEqual(), 3)

@@ -5,21 +5,33 @@ from __future__ import annotations
 import numpy as np
 
 
+class CheckFailed(AssertionError):
+    """A check's failure: `kind` (what went wrong, e.g. "values differ") and `what` (the check's
+    description) can be shown for a hidden test, whose message (with its values) is not. The
+    message puts the fact first: a tool that cuts long lines still shows it."""
+
+    def __init__(self, message: str, what: str, kind: str):
+        super().__init__(message)
+        self.what = what
+        self.kind = kind
+
+
 def _as_numbers(value, name: str) -> np.ndarray:
     """A plain float64 NumPy copy, so objects that fake comparisons cannot pass."""
     if value is None:
-        raise AssertionError(f"{name} is None: did the function forget to `return`?")
+        raise CheckFailed(f"got None (did the function forget to `return`?): {name}", name, "returned None")
     try:
         array = np.array(value, dtype=np.float64, copy=True)
     except (TypeError, ValueError) as err:
-        raise AssertionError(f"{name} should be numbers (an array or a scalar), got {type(value).__name__}") from err
+        raise CheckFailed(f"got {type(value).__name__}, not numbers (an array or a scalar): {name}", name,
+                          f"returned a {type(value).__name__}, not numbers") from err
     return array
 
 
 def expect_shape(value, shape: tuple[int, ...], name: str = "result") -> None:
     actual = tuple(np.shape(value))
     if actual != tuple(shape):
-        raise AssertionError(f"{name}: expected shape {tuple(shape)}, got {actual}")
+        raise CheckFailed(f"expected shape {tuple(shape)}, got {actual}: {name}", name, "wrong shape")
 
 
 def expect_close(actual, expected, name: str = "result", *, rtol: float = 1e-5, atol: float = 1e-6) -> None:
@@ -28,14 +40,14 @@ def expect_close(actual, expected, name: str = "result", *, rtol: float = 1e-5, 
     want = np.array(expected, dtype=np.float64)
     expect_shape(got, want.shape, name)
     if np.isnan(got).any() and not np.isnan(want).any():
-        raise AssertionError(f"{name}: contains NaN at {np.argwhere(np.isnan(got))[0].tolist()}")
+        raise CheckFailed(f"NaN at index {np.argwhere(np.isnan(got))[0].tolist()}: {name}", name, "contains NaN")
     bad = ~np.isclose(got, want, rtol=rtol, atol=atol, equal_nan=True)
     if bad.any():
         where = tuple(int(i) for i in np.argwhere(bad)[0]) if got.ndim else ()
-        raise AssertionError(
-            f"{name}: {int(bad.sum())} of {bad.size} values differ; "
-            f"at index {list(where)} expected {want[where]:.6g}, got {got[where]:.6g}"
-        )
+        fact = f"expected {want[where]:.6g}, got {got[where]:.6g}"
+        if got.size > 1:
+            fact = f"{int(bad.sum())} of {bad.size} values differ; at index {list(where)} {fact}"
+        raise CheckFailed(f"{fact}: {name}", name, "values differ")
 
 
 def expect_equal(actual, expected, name: str = "result") -> None:
@@ -44,9 +56,10 @@ def expect_equal(actual, expected, name: str = "result") -> None:
 
 
 def expect_true(condition: bool, message: str) -> None:
-    """Passes only for a real True (Python or NumPy bool), never for a truthy stand-in."""
+    """Passes only for a real True (Python or NumPy bool), never for a truthy stand-in. `message`
+    says what was checked (in a hidden test, it is what the student sees)."""
     if not (condition is True or (isinstance(condition, np.bool_) and bool(condition))):
-        raise AssertionError(message)
+        raise CheckFailed(message, message, "failed")
 
 
 def expect_jax_array(value, name: str = "result") -> None:
@@ -54,7 +67,7 @@ def expect_jax_array(value, name: str = "result") -> None:
     import jax
 
     if not isinstance(value, jax.Array):
-        raise AssertionError(f"{name}: expected a jax.Array, got {type(value).__name__}")
+        raise CheckFailed(f"expected a jax.Array, got {type(value).__name__}: {name}", name, "not a jax.Array")
 
 
 def in_student(function):

@@ -29,16 +29,21 @@ def release(args) -> int:
 
 
 def check_release(args) -> int:
-    from jaxcourse.course import assignments, release
+    from jaxcourse.course import assignments
+    from jaxcourse.quality import drift
 
-    root = assignments.course_root()
-    differences = release.release_differences(root, args.assignments or None)
-    for line in differences:
-        print(line, file=sys.stderr)
-    if differences:
-        print("exercises/ is out of date: run `make release` and commit the result", file=sys.stderr)
-        return 1
-    print("exercises/ matches what solutions/ generates")
+    problems = drift.problems(assignments.course_root(), args.assignments or None)
+    print("\n".join(problems or ["exercises/ and the kept mistakes' behaviour match solutions/; every hidden "
+                                 "check says what it checks"]), file=sys.stderr if problems else sys.stdout)
+    return 1 if problems else 0
+
+
+def mistakes(args) -> int:
+    """Record how each kept mistake behaves, so that feedback can name it."""
+    from jaxcourse.course import assignments
+    from jaxcourse.grading import behaviour
+
+    print("\n".join(behaviour.record_all(assignments.course_root(), args.assignments or None)))
     return 0
 
 
@@ -105,26 +110,13 @@ def book(args) -> int:
 
 def badges(args) -> int:
     """Stamp the "Open in Colab" badge and the set-up cell into chapters/ and solutions/."""
-    from jaxcourse import colab
     from jaxcourse.course import assignments
     from jaxcourse.course import badges as stamping
 
-    root = assignments.course_root()
-    config = colab.read_config(root / "pyproject.toml")
-    stale = stamping.restamp(root, config, write=not args.check)
-    for relative, changed in stale:
-        if args.check:
-            print(f"{relative}: {' and '.join(changed)} missing or stale", file=sys.stderr)
-        else:
-            print(f"stamped {relative} ({', '.join(changed)})")
-    if args.check and stale:
-        print("run `jaxcourse badges`, then `jaxcourse release`", file=sys.stderr)
-        return 1
-    if args.check:
-        print(f"badges and set-up cells point at {config.repository} ({config.branch})")
-    elif stale:
-        print("now run `jaxcourse release` so that exercises/ carry them too")
-    return 0
+    said, failed = stamping.command(assignments.course_root(), check=args.check)
+    for line in said:
+        print(line, file=sys.stderr if failed else sys.stdout)
+    return 1 if failed else 0
 
 
 def normalize(args) -> int:
@@ -371,6 +363,7 @@ def build_parser() -> argparse.ArgumentParser:
         ("release", release, "regenerate exercises/ from solutions/ with nbgrader"),
         ("check-release", check_release, "fail when exercises/ differs from what solutions/ generates"),
         ("validate", validate, "prove every assignment gradeable through real nbgrader"),
+        ("mistakes", mistakes, "grade the kept mistakes and record how each behaves (to name them in feedback)"),
     ):
         command = commands.add_parser(name, help=text)
         command.add_argument("assignments", nargs="*", help="assignment names (default: all)")

@@ -240,3 +240,41 @@ else:
     assert one.results[-1].passed, one.results[-1].visible.error
     assert len(lent) == 1 and again == lent, "the same test kernel was lent to both notebooks"
     assert two.results[-1].passed, two.results[-1].visible.error
+
+
+def _fail_in_cell(source: str):
+    """Run `source` as IPython runs a cell (its own file name, its lines in linecache); return the
+    exception and traceback it raised."""
+    import linecache
+    import sys
+
+    name = "/tmp/ipykernel_1/4242.py"
+    linecache.cache[name] = (len(source), None, source.splitlines(True), name)
+    try:
+        exec(compile(source, name, "exec"), {})
+    except Exception:
+        return sys.exc_info()[1], sys.exc_info()[2]
+    raise AssertionError("the cell did not fail")
+
+
+def test_a_failed_check_is_described_without_its_values_or_inputs():
+    from jaxcourse.grading.remote import StudentError, failure_summary
+
+    error, tb = _fail_in_cell(
+        "from jaxcourse.checks import expect_close\n_n = 7\n"
+        "for _i in range(2):\n"
+        "    expect_close([_n * 10.0], [_n * 1.0], f'safe_norm of {_n} rows (two of them zero)')\n")
+    line = failure_summary(error, tb)
+    assert line == "values differ: safe_norm of … rows (two of them zero)"
+    assert "7" not in line and "70" not in line
+
+    error, tb = _fail_in_cell(
+        "from jaxcourse.checks import expect_close\nfrom jaxcourse.grading.remote import StudentError\n"
+        "def safe_norm(x):\n    raise StudentError('ValueError: bad shape (7, 3)', 'ValueError', 'safe_norm')\n"
+        "_got = safe_norm([1.0])\n"
+        "expect_close(_got, [1.0], 'safe_norm of rows that are partly zero')\n")
+    assert failure_summary(error, tb) == "your safe_norm raised ValueError: safe_norm of rows that are partly zero"
+    assert isinstance(error, StudentError)
+
+    error, tb = _fail_in_cell("import numpy as np\nnp.add('a', 1)\n")
+    assert failure_summary(error, tb) == "the check could not use what your code gave back (UFuncTypeError)"

@@ -119,6 +119,7 @@ class Mistake:
     task: str
     why: str
     code: str
+    see: str = ""  # the chapter section that teaches the idea: "04_autodiff §6"
 
 
 def mistakes(root: Path, name: str) -> list[Mistake]:
@@ -126,8 +127,8 @@ def mistakes(root: Path, name: str) -> list[Mistake]:
     found = []
     for path in sorted((root / MISTAKES / name).glob("*.py")):
         text = path.read_text()
-        header = dict(re.findall(r"^# (task|why): (.+)$", text, flags=re.M))
+        header = dict(re.findall(r"^# (task|why|see): (.+)$", text, flags=re.M))
         if "task" not in header or "why" not in header:
             raise CourseError(f"{path}: needs '# task: task-NN-name' and '# why: ...' lines")
-        found.append(Mistake(path, header["task"].strip(), header["why"].strip(), text))
+        found.append(Mistake(path, header["task"].strip(), header["why"].strip(), text, header.get("see", "").strip()))
     return found

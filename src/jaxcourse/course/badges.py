@@ -180,3 +180,18 @@ def restamp(root: Path, config: Config, write: bool) -> list[tuple[str, list[str
             if write:
                 nbformat.write(notebook, path)
     return stale
+
+
+def command(root: Path, check: bool) -> tuple[list[str], bool]:
+    """`jaxcourse badges [--check]`: what to print, and whether the check failed."""
+    from jaxcourse import colab
+
+    config = colab.read_config(root / "pyproject.toml")
+    stale = restamp(root, config, write=not check)
+    if check:
+        said = [f"{relative}: {' and '.join(changed)} missing or stale" for relative, changed in stale]
+        if stale:
+            return [*said, "run `jaxcourse badges`, then `jaxcourse release`"], True
+        return [f"badges and set-up cells point at {config.repository} ({config.branch})"], False
+    said = [f"stamped {relative} ({', '.join(changed)})" for relative, changed in stale]
+    return said + (["now run `jaxcourse release` so that exercises/ carry them too"] if stale else []), False

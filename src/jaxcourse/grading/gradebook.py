@@ -14,7 +14,7 @@ import nbformat
 
 from jaxcourse.course import release
 from jaxcourse.course.assignments import SOURCE, CourseError
-from jaxcourse.grading import submissions
+from jaxcourse.grading import behaviour, submissions
 from jaxcourse.grading.kernel import plain_output
 from jaxcourse.grading.steps import Outcome, Run
 
@@ -155,9 +155,11 @@ def keep_submitted(course: Path, assignment: str, sub: submissions.Submission) -
 
 
 def _hidden_output(outcome: Outcome) -> dict:
-    kind = outcome.error.split(":")[0] if outcome.error else outcome.status
-    return {"output_type": "error", "ename": kind,
-            "evalue": "a hidden test failed; the grader does not show its code or message", "traceback": []}
+    """A failed hidden test part: what failed and how, in one line (`Outcome.summary`), never its
+    code, inputs or expected values."""
+    line = outcome.summary or outcome.error.split(":")[0] or outcome.status
+    return {"output_type": "stream", "name": "stderr",
+            "text": f"[hidden test failed] {line}\n(the hidden tests' code and values are not shown)\n"}
 
 
 def _status_output(outcome: Outcome) -> dict:
@@ -194,7 +196,8 @@ def notes_cell(notes: list[str]) -> str:
 
 
 def autograded_notebook(source: nbformat.NotebookNode, plan: submissions.Plan, run: Run | None,
-                        notes: list[str], show_hidden: bool = False) -> nbformat.NotebookNode:
+                        notes: list[str], show_hidden: bool = False,
+                        named: dict | None = None) -> nbformat.NotebookNode:
     """What the student sees in feedback: hidden tests' code and messages only with `show_hidden`."""
     notebook = nbformat.v4.new_notebook(metadata=json.loads(json.dumps(source.metadata)))
     cells = [nbformat.from_dict(json.loads(json.dumps(c))) for c in plan.cells]
@@ -212,6 +215,9 @@ def autograded_notebook(source: nbformat.NotebookNode, plan: submissions.Plan, r
             cell.outputs += [nbformat.from_dict(inert(o)) for o in hidden.outputs]
         if hidden is not None and hidden.status not in ("ok", "skipped", "error" if show_hidden else ""):
             cell.outputs.append(nbformat.from_dict(_status_output(hidden) if show_hidden else _hidden_output(hidden)))
+        if named and result.cell in named:
+            cell.outputs.append(nbformat.v4.new_output("stream", name="stderr",
+                                                       text=f"[known mistake] {behaviour.sentence(named[result.cell])}\n"))
     if notes:
         cells.insert(0, nbformat.v4.new_markdown_cell(notes_cell(notes)))
     notebook.cells = cells
@@ -242,12 +248,13 @@ def fresh_submission(gradebook, assignment: str, student: str) -> None:
         pass
 
 
-def safe_autograded_notebook(source, plan, run, notes, show_hidden: bool = False) -> nbformat.NotebookNode:
+def safe_autograded_notebook(source, plan, run, notes, show_hidden: bool = False,
+                             named: dict | None = None) -> nbformat.NotebookNode:
     """`autograded_notebook`, valid whatever the submission held: a page that cannot be built or is
     not a valid notebook is built again without the notebook's outputs, with a note saying so (the
     score does not depend on the page)."""
     try:
-        page = autograded_notebook(source, plan, run, notes, show_hidden)
+        page = autograded_notebook(source, plan, run, notes, show_hidden, named)
         nbformat.validate(page)
         return page
     except Exception as err:  # anything a student's notebook or outputs can hold

@@ -23,14 +23,23 @@ import nbformat
 
 from jaxcourse.course import assignments
 from jaxcourse.course.assignments import CourseError
-from jaxcourse.grading import gradebook, kernel, lateness, pool, sandbox, submissions, zygote
+from jaxcourse.grading import (
+    behaviour,
+    gradebook,
+    kernel,
+    lateness,
+    pool,
+    sandbox,
+    submissions,
+    zygote,
+)
 from jaxcourse.grading import roster as rosters
 from jaxcourse.grading.sandbox import Limits, Sandbox
 from jaxcourse.grading.steps import Run, course_cells
 from jaxcourse.grading.summary import NOT_ON_ROSTER, NOT_SUBMITTED, Report, Student
 from jaxcourse.grading.workers import GraderStalled, Job, run_all, run_job
 
-PIPELINE = "1"
+PIPELINE = "2"  # 2: failed hidden parts described, kept mistakes named
 
 
 # --- the command -------------------------------------------------------------------------------
@@ -79,10 +88,12 @@ def grade(root: Path, assignment: str, submitted: Path, *, course: Path | None =
           limits: Limits | None = None, pattern: str | None = None,
           env: dict | None = None, isolate: bool | None = None, cache: bool = True,
           progress: bool = True, feedback: bool = True, show_hidden: bool = False,
-          roster: Path | None = None, policy: lateness.Policy | None = None, warm: bool = True) -> Report:
+          roster: Path | None = None, policy: lateness.Policy | None = None, warm: bool = True,
+          keep_behaviour: bool = False) -> Report:
     """`roster`: who is enrolled (kept for later runs and `jaxcourse export`); `policy`: the late
     policy (kept too). Without them, the ones given to the last run are used. `warm`: kernels
-    forked from a zygote (False: a fresh Python each, for the bench)."""
+    forked from a zygote (False: a fresh Python each, for the bench). `keep_behaviour`: each lost
+    task's whole behaviour in the report (`behaviour.record`)."""
     start = time.monotonic()
     course = Path(course or root / "grading").resolve()
     limits = limits or Limits()
@@ -115,7 +126,9 @@ def grade(root: Path, assignment: str, submitted: Path, *, course: Path | None =
     if policy is not None:
         state["policy"] = policy.to_dict()
     policy = lateness.Policy(**state.get("policy", {}))
-    settings = _settings_digest(source_hash, limits, {**env, "show_hidden": str(show_hidden)})
+    recorded = behaviour.load(root, assignment)  # the kept mistakes' behaviour, to name them in feedback
+    settings = _settings_digest(source_hash, limits, {**env, "show_hidden": str(show_hidden),
+                                                      "mistakes": recorded.get("source", "")})
     digests = {s: hashlib.sha256((settings + sub.digest()).encode()).hexdigest() for s, sub in collected.items()}
     if only:
         todo = sorted(only)
@@ -140,6 +153,7 @@ def grade(root: Path, assignment: str, submitted: Path, *, course: Path | None =
                 for source in sources.values():
                     pool.start_ahead(box, course_cells(submissions.plan(source, source).steps), min(workers, len(todo)))
         jobs: list[Job] = []
+        tasks = assignments.tasks(root, assignment)
         pages: dict[str, dict] = {}  # student: {notebook: (plan, Run or None, notes of its own)}
         waiting: dict[str, int] = {}  # student: notebooks still being graded
         ungraded: dict[str, str] = {}  # student: why the grader could not grade them in this run
@@ -176,9 +190,9 @@ def grade(root: Path, assignment: str, submitted: Path, *, course: Path | None =
                     reason = f"{name}: {problem}" if name in found else f"{name}: not submitted"
                     record.notes.append(reason)
                     record.zero_reason = record.zero_reason or reason
-                    pages[student][name] = (plan, None, [f"{reason}: nothing of it could be graded"])
+                    pages[student][name] = (plan, None, [f"{reason}: nothing of it could be graded"], {})
                     continue
-                pages[student][name] = (plan, None, None)
+                pages[student][name] = (plan, None, None, {})
                 waiting[student] = waiting.get(student, 0) + 1
                 jobs.append(Job(student, name, plan.steps, box))
         with Gradebook(url) as book:  # one connection for the whole run, not one a notebook
@@ -201,7 +215,13 @@ def grade(root: Path, assignment: str, submitted: Path, *, course: Path | None =
                     record.notes += notes
                     record.seconds += run.seconds
                     record.cell_seconds += sum(o.seconds for r in run.results for o in (r.visible, r.hidden) if o is not None)
-                    pages[job.student][job.notebook] = (plan, run, None)
+                    lost = behaviour.lost_tasks(run, tasks)
+                    record.lost.update({task: behaviour.key(b) for task, b in lost.items()})
+                    if keep_behaviour:
+                        record.behaviours.update(lost)
+                    named = behaviour.named_in_run(run, tasks, recorded)
+                    record.named.update({cell: m["file"] for cell, m in named.items()})
+                    pages[job.student][job.notebook] = (plan, run, None, named)
                 waiting[job.student] -= 1
                 if not waiting[job.student]:
                     land(book, job.student)
@@ -267,16 +287,16 @@ def _land(book, course: Path, assignment: str, student: str, sub, record: Studen
     pages are built first (what a submission holds can only fail there, and then only shows less)."""
     record.notes += gradebook.keep_submitted(course, assignment, sub)
     built = {}
-    for name, (plan, run, own_notes) in pages.items():
+    for name, (plan, run, own_notes, named) in pages.items():
         notes = own_notes if own_notes is not None else record.notes
-        built[name] = gradebook.safe_autograded_notebook(sources[name], plan, run, notes, show_hidden)
+        built[name] = gradebook.safe_autograded_notebook(sources[name], plan, run, notes, show_hidden, named)
     gradebook.fresh_submission(book, assignment, student)
     if record.zero_reason == NOT_SUBMITTED:
         return
     book.add_submission(assignment, student)
     for name, page in built.items():
         gradebook.write_page(course, assignment, student, name, page)
-        plan, run, _ = pages[name]
+        plan, run, _, _ = pages[name]
         passed = {r.cell: r.passed for r in run.results if r.kind == "test"} if run is not None else {}
         record.cells.update(gradebook.record(book, assignment, student, name, passed))
 

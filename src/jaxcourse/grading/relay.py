@@ -12,7 +12,7 @@ import threading
 import time
 from concurrent.futures import Future, ThreadPoolExecutor
 
-from jaxcourse.grading import guard, remote
+from jaxcourse.grading import behaviour, guard, remote
 from jaxcourse.grading.kernel import Kernel
 from jaxcourse.grading.steps import Outcome
 
@@ -23,6 +23,9 @@ WITHHELD = ("[grader: this hidden test handed code to your kernel, so its messag
 # The students' servers run here: a thread is started only when all are busy, not one a test part
 # (each start is a chance for CPython 3.11's thread-start deadlock, see `workers`).
 _servers = ThreadPoolExecutor(max_workers=256, thread_name_prefix="student-server")
+
+
+MAX_ANSWERS_KEPT = 200  # of one test part, for `behaviour`
 
 
 def _error(kind: str, message: str) -> str:
@@ -46,6 +49,7 @@ class Relay:
         self._requests: queue.Queue = queue.Queue()
         self._answers: queue.Queue = queue.Queue()
         self._server: Future | None = None
+        self.answers: list[str] = []  # what the student's kernel answered, for `behaviour` (capped)
 
     def _serve(self) -> None:
         def on_input(prompt: str) -> str:
@@ -86,6 +90,8 @@ class Relay:
         if answer is None:
             self.broken = self.broken or "your code did not answer in time"
             return _error("GraderError", self.broken)
+        if len(self.answers) < MAX_ANSWERS_KEPT:
+            self.answers.append(answer)
         return answer
 
     def close(self) -> None:
@@ -133,6 +139,21 @@ def _students_part(entry: str, bind: str) -> str:
     return "\n".join(lines)
 
 
+def _summary(tests: Kernel, outcome: Outcome, timeout: float) -> str:
+    """The failed part's one line, from the test kernel (which knows what failed where)."""
+    if outcome.status == "timeout":
+        return f"took longer than {timeout:g} s (interrupted)"
+    if outcome.status == "killed":
+        return f"took longer than {timeout:g} s and ignored the interrupt"
+    if outcome.status == "died":
+        return "the test stopped: its kernel died"
+    if outcome.status != "error" or not tests.alive():
+        return ""
+    said, _ = tests.execute(f"{remote.FAILURE_NAME}()", timeout=30, store_history=False)
+    text = "".join(o.get("text", "") for o in said.outputs if o.get("output_type") == "stream")
+    return " ".join(text.split())[:300] or "the test failed"
+
+
 def run_test_part(tests: Kernel, student: Kernel, code: str, timeout: float, hidden: bool,
                   public: str = "") -> tuple[Outcome, Relay]:
     """Run one part of a test cell in `tests`; its verdict is the test kernel's alone. `public`
@@ -162,6 +183,8 @@ def run_test_part(tests: Kernel, student: Kernel, code: str, timeout: float, hid
     if outcome.status == "ok" and value != nonce:
         outcome.status = "error"
         outcome.error = "the test did not run to its end (the kernel reported success without it)"
+    outcome.summary = _summary(tests, outcome, timeout)
+    outcome.answers = behaviour.items(relay.answers)
     if relay.tainted:  # what the student's code answered after seeing hidden code must not reach feedback
         verdict = "passed" if outcome.status == "ok" else "failed"
         outcome.outputs = [{"output_type": "stream", "name": "stdout", "text": WITHHELD.format(verdict=verdict)}]

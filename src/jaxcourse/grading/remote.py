@@ -21,14 +21,17 @@ from __future__ import annotations
 import builtins
 import inspect
 import json
+import sys
 import textwrap
 
+from jaxcourse.course.descriptions import check_calls, description_template
 from jaxcourse.grading import wire
 
 SERVE_NAME = "__jaxcourse_serve__"
 BIND_NAME = "__jaxcourse_bind__"
 SNAPSHOT_NAME = "__jaxcourse_snapshot__"
 RESET_NAME = "__jaxcourse_reset__"
+FAILURE_NAME = "__jaxcourse_failure__"
 SNIPPET = "snippet"
 READY = "ready"  # the server's first prompt; every later one is an answer
 MAX_VALUE_CHARS = 1_000_000  # a student's value bound by value in the test kernel; larger: a Remote
@@ -130,7 +133,57 @@ def install_server(shell) -> None:
 # The test kernel's side --------------------------------------------------------------------------
 
 class StudentError(Exception):
-    """The student's code raised this (its type name and message, as text) in the student's kernel."""
+    """The student's code raised this (its type name and message, as text) in the student's kernel.
+    `kind`: the type's name; `function`: the student's name that was called, when it was one."""
+
+    def __init__(self, message: str, kind: str = "", function: str = ""):
+        super().__init__(message)
+        self.kind = kind
+        self.function = function
+
+
+def _failing_check(tb) -> str:
+    """The description of the check the failing line of a test cell belongs to: the check call on
+    that line, else the first one after it (a value computed for it, say)."""
+    import linecache
+
+    cell = None
+    while tb is not None:  # the outermost frame of a cell's own code: IPython's are files on disk
+        code = tb.tb_frame.f_code
+        cell_file = "ipykernel_" in code.co_filename or not code.co_filename.endswith(".py")
+        if code.co_name == "<module>" and cell_file:
+            cell = tb
+            break
+        tb = tb.tb_next
+    if cell is None:
+        return ""
+    line = cell.tb_lineno
+    calls = check_calls("".join(linecache.getlines(cell.tb_frame.f_code.co_filename)))
+    around = [c for c in calls if c.lineno <= line <= (c.end_lineno or c.lineno)]
+    after = [c for c in calls if c.lineno > line]
+    chosen = around[-1] if around else after[0] if after else None
+    return description_template(chosen) if chosen is not None else ""
+
+
+def failure_summary(error: BaseException | None, tb=None) -> str:
+    """One line on a failed test part that a student may see even for a hidden test: how it failed
+    and what the failing check checks, as its description is written in the test (values filled in
+    at run time shown as "…"); never the test's code, inputs or expected values."""
+    from jaxcourse.checks import CheckFailed
+
+    if error is None:
+        return ""
+    what = _failing_check(tb)
+    if isinstance(error, CheckFailed):
+        how = error.kind
+    elif isinstance(error, StudentError) and error.kind == "GraderError":  # the grader's words: why no answer came
+        how = str(error).removeprefix("GraderError: ")[:200]
+    elif isinstance(error, StudentError):
+        how = f"your {error.function} raised {error.kind or 'an error'}" if error.function else \
+            f"your code raised {error.kind or 'an error'}"
+    else:
+        how = f"the check could not use what your code gave back ({type(error).__name__})"
+    return f"{how}: {what}" if what else how
 
 
 class Remote:
@@ -146,7 +199,8 @@ class Remote:
         return f"<{self._label} in the student's kernel>"
 
     def __call__(self, *args, **kwargs):
-        return ask({"op": "call", "target": self._target}, args, kwargs)
+        return ask({"op": "call", "target": self._target}, args, kwargs,
+                   function=self._target if type(self._target) is str else "")
 
     def __getattr__(self, name: str):
         if name.startswith("__"):
@@ -209,8 +263,9 @@ def _raw_input(prompt: str) -> str:
     return exchange(kernel, prompt)
 
 
-def ask(request: dict, args: tuple = (), kwargs: dict | None = None, op_line: str = "ask"):
-    """Send one request to the student's kernel and return its answer (plain data or Remotes)."""
+def ask(request: dict, args: tuple = (), kwargs: dict | None = None, op_line: str = "ask", function: str = ""):
+    """Send one request to the student's kernel and return its answer (plain data or Remotes).
+    `function`: the student's name being called, for the one line a failure shows."""
     __tracebackhide__ = True
     if args or kwargs:
         request["args"] = {"$t": [_encode_argument(a) for a in args]}
@@ -218,7 +273,7 @@ def ask(request: dict, args: tuple = (), kwargs: dict | None = None, op_line: st
     answer = json.loads(_raw_input(f"{op_line}\n{json.dumps(request)}"))
     if "error" in answer:
         kind, message = answer["error"]
-        raise StudentError(f"{kind}: {message}" if message else str(kind))
+        raise StudentError(f"{kind}: {message}" if message else str(kind), str(kind)[:100], function)
     if "described" in answer:
         return answer["described"]
     return wire.decode_value(answer["value"], _resolve)
@@ -273,6 +328,12 @@ def install_tests(shell) -> None:
 
     setattr(builtins, SNAPSHOT_NAME, snapshot)
     setattr(builtins, RESET_NAME, reset)
+    # the last failure's one line (IPython keeps the exception it showed in sys.last_value)
+    def last_failure() -> None:
+        print(failure_summary(getattr(sys, "last_value", None), getattr(sys, "last_traceback", None)), end="")
+        sys.last_type = sys.last_value = sys.last_traceback = None  # never read twice
+
+    setattr(builtins, FAILURE_NAME, last_failure)
 
     def bind(names: list[str]) -> None:
         namespace = shell.user_ns

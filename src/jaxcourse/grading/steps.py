@@ -28,6 +28,8 @@ class Outcome:
     outputs: list = field(default_factory=list)
     error: str = ""
     seconds: float = 0.0
+    summary: str = ""  # a failed test part in one line a student may see, hidden or not (`remote.failure_summary`)
+    answers: list = field(default_factory=list)  # of a test part: what the student's code answered (`behaviour`)
 
 
 @dataclass

@@ -42,6 +42,9 @@ class Student:
     late_days: int = 0
     penalty: float = 0.0  # points the late policy takes off `score`
     file_id: str = ""  # Canvas's attachment id of the submission, for feedback sent back
+    named: dict = field(default_factory=dict)  # test cell: the kept mistake its task's answer behaves like
+    lost: dict = field(default_factory=dict)  # task that lost points: `behaviour.key` of how it behaved
+    behaviours: dict = field(default_factory=dict)  # task that lost points: its behaviour (`keep_behaviour` only)
 
 
 NOT_ON_ROSTER = "submitted, but not on the roster"
