@@ -15,7 +15,6 @@ import shutil
 import signal
 import subprocess
 import sys
-import threading
 import time
 import uuid
 from dataclasses import dataclass
@@ -24,7 +23,6 @@ from pathlib import Path
 from jaxcourse.grading import guard, jail, watchdog, zygote
 from jaxcourse.grading.outputs import plain_output
 from jaxcourse.grading.sandbox import (
-    CACHE_INSIDE,
     INSIDE,
     NOBODY,
     OUTLIVED,
@@ -32,25 +30,11 @@ from jaxcourse.grading.sandbox import (
     Cgroups,
     Sandbox,
     copy_matplotlib_cache,
+    jail_spec,
     kernel_cgroups,
     kernel_env,
-    package_dirs,
 )
 from jaxcourse.grading.steps import Outcome
-
-_live: set = set()  # every kernel started and not yet killed: none outlives a run (`kill_all`)
-_live_lock = threading.Lock()
-
-
-def kill_all() -> None:
-    """Stop every kernel of this process that is still running (a run that failed or was stopped)."""
-    with _live_lock:
-        kernels = list(_live)
-    for kernel in kernels:
-        try:
-            kernel.kill()
-        except Exception:
-            pass
 
 
 @dataclass
@@ -91,8 +75,7 @@ class Kernel:
                 "kernel_name": "python3"}
 
     def _make_workdir(self) -> None:
-        with _live_lock:
-            _live.add(self)
+        watchdog.started(self)
         self.workdir.mkdir(mode=0o700)
         if self.sandbox.isolate:
             jail.mount("tmpfs", str(self.workdir), "tmpfs", jail.MS_NOSUID | jail.MS_NODEV,
@@ -122,7 +105,8 @@ class Kernel:
         self.gaps += self.cgroup.missing if self.cgroup else []
         if self.sandbox.isolate:
             self._hand_over()
-        spec = self._jail_spec(argv, env) if self.sandbox.isolate else None
+        spec = (jail_spec(self.sandbox, self.workdir, self.parent, self.cgroup, argv, env)
+                if self.sandbox.isolate else None)
         if self.sandbox.warm:
             request = {"jail": spec, "env": env, "argv": ["ipykernel_launcher", *argv[3:]], "cwd": str(self.workdir),
                        "log": str(self._log_path()), "cgroup_procs": self.cgroup.procs if self.cgroup else []}
@@ -197,24 +181,6 @@ class Kernel:
         except OSError:
             return ""
 
-    def _jail_spec(self, argv: list[str], env: dict) -> dict:
-        show = [{"source": str(self.workdir), "target": INSIDE, "writable": True}]
-        show += [{"source": str(p), "target": str(p)} for p in package_dirs()]
-        if self.sandbox.cache:
-            Path(self.sandbox.cache).mkdir(parents=True, exist_ok=True)
-            if self.sandbox.cache_writable:
-                os.chown(self.sandbox.cache, NOBODY, NOBODY, follow_symlinks=False)
-            show.append({"source": self.sandbox.cache, "target": CACHE_INSIDE,
-                         "writable": self.sandbox.cache_writable})
-        root = self.parent / f"root-{uuid.uuid4().hex[:8]}"
-        root.mkdir()
-        return {
-            "root": str(root), "show": show, "cwd": INSIDE, "argv": argv, "env": env,
-            "uid": NOBODY, "gid": NOBODY, "scratch_bytes": self.sandbox.limits.disk_bytes,
-            "cgroup_procs": self.cgroup.procs if self.cgroup else [],
-            "rlimits": {"RLIMIT_FSIZE": self.sandbox.limits.disk_bytes, "RLIMIT_NOFILE": 4096},
-        }
-
     def alive(self) -> bool:
         return self.process is not None and self.process.poll() is None
 
@@ -255,8 +221,7 @@ class Kernel:
             jail.unmount(str(self.workdir))
             self.mounted = False
         shutil.rmtree(self.parent if self.owns_parent else self.workdir, ignore_errors=True)
-        with _live_lock:
-            _live.discard(self)
+        watchdog.stopped(self)
 
     def execute(self, code: str, *, timeout: float, store_history: bool = True,
                 receipt_expr: str | None = None, on_input=None,
