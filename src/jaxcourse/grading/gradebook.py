@@ -15,7 +15,7 @@ import nbformat
 from jaxcourse.course import release
 from jaxcourse.course.assignments import SOURCE, CourseError
 from jaxcourse.grading import behaviour, submissions
-from jaxcourse.grading.kernel import plain_output
+from jaxcourse.grading.outputs import plain_output
 from jaxcourse.grading.steps import Outcome, Run
 
 STATE = ".jaxcourse"

@@ -15,15 +15,14 @@ import shutil
 import signal
 import subprocess
 import sys
-import threading
 import time
 import uuid
 from dataclasses import dataclass
 from pathlib import Path
 
 from jaxcourse.grading import guard, jail, watchdog, zygote
+from jaxcourse.grading.outputs import plain_output
 from jaxcourse.grading.sandbox import (
-    CACHE_INSIDE,
     INSIDE,
     NOBODY,
     OUTLIVED,
@@ -31,25 +30,11 @@ from jaxcourse.grading.sandbox import (
     Cgroups,
     Sandbox,
     copy_matplotlib_cache,
+    jail_spec,
     kernel_cgroups,
     kernel_env,
-    package_dirs,
 )
 from jaxcourse.grading.steps import Outcome
-
-_live: set = set()  # every kernel started and not yet killed: none outlives a run (`kill_all`)
-_live_lock = threading.Lock()
-
-
-def kill_all() -> None:
-    """Stop every kernel of this process that is still running (a run that failed or was stopped)."""
-    with _live_lock:
-        kernels = list(_live)
-    for kernel in kernels:
-        try:
-            kernel.kill()
-        except Exception:
-            pass
 
 
 @dataclass
@@ -90,8 +75,7 @@ class Kernel:
                 "kernel_name": "python3"}
 
     def _make_workdir(self) -> None:
-        with _live_lock:
-            _live.add(self)
+        watchdog.started(self)
         self.workdir.mkdir(mode=0o700)
         if self.sandbox.isolate:
             jail.mount("tmpfs", str(self.workdir), "tmpfs", jail.MS_NOSUID | jail.MS_NODEV,
@@ -121,7 +105,8 @@ class Kernel:
         self.gaps += self.cgroup.missing if self.cgroup else []
         if self.sandbox.isolate:
             self._hand_over()
-        spec = self._jail_spec(argv, env) if self.sandbox.isolate else None
+        spec = (jail_spec(self.sandbox, self.workdir, self.parent, self.cgroup, argv, env)
+                if self.sandbox.isolate else None)
         if self.sandbox.warm:
             request = {"jail": spec, "env": env, "argv": ["ipykernel_launcher", *argv[3:]], "cwd": str(self.workdir),
                        "log": str(self._log_path()), "cgroup_procs": self.cgroup.procs if self.cgroup else []}
@@ -196,24 +181,6 @@ class Kernel:
         except OSError:
             return ""
 
-    def _jail_spec(self, argv: list[str], env: dict) -> dict:
-        show = [{"source": str(self.workdir), "target": INSIDE, "writable": True}]
-        show += [{"source": str(p), "target": str(p)} for p in package_dirs()]
-        if self.sandbox.cache:
-            Path(self.sandbox.cache).mkdir(parents=True, exist_ok=True)
-            if self.sandbox.cache_writable:
-                os.chown(self.sandbox.cache, NOBODY, NOBODY, follow_symlinks=False)
-            show.append({"source": self.sandbox.cache, "target": CACHE_INSIDE,
-                         "writable": self.sandbox.cache_writable})
-        root = self.parent / f"root-{uuid.uuid4().hex[:8]}"
-        root.mkdir()
-        return {
-            "root": str(root), "show": show, "cwd": INSIDE, "argv": argv, "env": env,
-            "uid": NOBODY, "gid": NOBODY, "scratch_bytes": self.sandbox.limits.disk_bytes,
-            "cgroup_procs": self.cgroup.procs if self.cgroup else [],
-            "rlimits": {"RLIMIT_FSIZE": self.sandbox.limits.disk_bytes, "RLIMIT_NOFILE": 4096},
-        }
-
     def alive(self) -> bool:
         return self.process is not None and self.process.poll() is None
 
@@ -254,8 +221,7 @@ class Kernel:
             jail.unmount(str(self.workdir))
             self.mounted = False
         shutil.rmtree(self.parent if self.owns_parent else self.workdir, ignore_errors=True)
-        with _live_lock:
-            _live.discard(self)
+        watchdog.stopped(self)
 
     def execute(self, code: str, *, timeout: float, store_history: bool = True,
                 receipt_expr: str | None = None, on_input=None,
@@ -432,48 +398,3 @@ class Kernel:
 
 class KernelDied(RuntimeError):
     pass
-
-
-# What a feedback page may show as it is; any other representation becomes text (`plain_output`).
-SAFE_MIME = ("text/plain", "image/png", "image/jpeg")
-
-
-def as_text(value, limit: int = 5000) -> str:
-    """Any JSON a kernel sent, as text: a string as it is, a list of strings joined, else JSON."""
-    if isinstance(value, str):
-        return value
-    if isinstance(value, list) and all(isinstance(v, str) for v in value):
-        return "".join(value)
-    try:
-        return json.dumps(value, default=repr)[:limit]
-    except (TypeError, ValueError, RecursionError):
-        return repr(type(value))
-
-
-def plain_output(message: dict) -> dict:
-    """One iopub message as a valid notebook output whatever its content (student code can send
-    any JSON): text fields are strings, rich representations that could carry markup or script
-    (HTML, JavaScript, SVG, JSON, LaTeX) are shown as text, metadata is dropped."""
-    kind = message.get("msg_type")
-    content = message.get("content")
-    content = content if isinstance(content, dict) else {}
-    if kind == "stream":
-        name = content.get("name") if content.get("name") in ("stdout", "stderr") else "stdout"
-        return {"output_type": "stream", "name": name, "text": as_text(content.get("text", ""))}
-    if kind == "error":
-        trace = content.get("traceback")
-        trace = [as_text(line) for line in trace[:200]] if isinstance(trace, list) else []
-        return {"output_type": "error", "ename": as_text(content.get("ename", "Error"))[:200],
-                "evalue": as_text(content.get("evalue", ""))[:5000], "traceback": trace}
-    data = content.get("data")
-    data = data if isinstance(data, dict) else {}
-    kept = {mime: value for mime, value in data.items() if mime in SAFE_MIME and isinstance(value, str)}
-    active = [mime for mime in data if mime not in kept]
-    if active:
-        kept["text/plain"] = f"[{as_text(active[0])[:100]} output, shown as text]\n{as_text(data[active[0]])[:5000]}"
-    output = {"output_type": kind if kind in ("display_data", "execute_result") else "display_data",
-              "data": kept, "metadata": {}}
-    if output["output_type"] == "execute_result":
-        count = content.get("execution_count")
-        output["execution_count"] = count if isinstance(count, int) and not isinstance(count, bool) else None
-    return output

@@ -26,11 +26,11 @@ from jaxcourse.course.assignments import CourseError
 from jaxcourse.grading import (
     behaviour,
     gradebook,
-    kernel,
     lateness,
     pool,
     sandbox,
     submissions,
+    watchdog,
     zygote,
 )
 from jaxcourse.grading import roster as rosters
@@ -228,7 +228,7 @@ def grade(root: Path, assignment: str, submitted: Path, *, course: Path | None =
     finally:  # whether the run ended, failed or was stopped (SIGTERM, Ctrl-C): no kernel outlives it
         pool.close_all()  # kernels started ahead for notebooks that never came
         zygote.close_all()  # a zygote holds its imports' memory: none outlives its run
-        kernel.kill_all()
+        watchdog.kill_all()
     with Gradebook(url) as book:
         max_score = float(book.find_assignment(assignment).max_score)
         for student, record in results.items():

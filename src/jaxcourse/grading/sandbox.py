@@ -277,6 +277,26 @@ def kernel_env(sandbox: Sandbox, home: str) -> dict[str, str]:
     return env
 
 
+def jail_spec(sandbox: Sandbox, workdir: Path, parent: Path, cgroup: Cgroups | None, argv: list[str],
+              env: dict) -> dict:
+    """What `jail` builds a kernel's root from: its folder, the packages, the cache, the limits."""
+    show = [{"source": str(workdir), "target": INSIDE, "writable": True}]
+    show += [{"source": str(p), "target": str(p)} for p in package_dirs()]
+    if sandbox.cache:
+        Path(sandbox.cache).mkdir(parents=True, exist_ok=True)
+        if sandbox.cache_writable:
+            os.chown(sandbox.cache, NOBODY, NOBODY, follow_symlinks=False)
+        show.append({"source": sandbox.cache, "target": CACHE_INSIDE, "writable": sandbox.cache_writable})
+    root = parent / f"root-{uuid.uuid4().hex[:8]}"
+    root.mkdir()
+    return {
+        "root": str(root), "show": show, "cwd": INSIDE, "argv": argv, "env": env,
+        "uid": NOBODY, "gid": NOBODY, "scratch_bytes": sandbox.limits.disk_bytes,
+        "cgroup_procs": cgroup.procs if cgroup else [],
+        "rlimits": {"RLIMIT_FSIZE": sandbox.limits.disk_bytes, "RLIMIT_NOFILE": 4096},
+    }
+
+
 def copy_matplotlib_cache(workdir: Path) -> None:
     # A fresh HOME would rebuild matplotlib's font list (seconds) in every kernel.
     try:

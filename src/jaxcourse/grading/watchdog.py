@@ -25,6 +25,30 @@ _running: set[str] = set()  # jobs being graded in this process now
 _lock = threading.Lock()
 
 
+_live: set = set()  # every kernel started and not yet killed: none outlives a run (`kill_all`)
+
+
+def started(kernel) -> None:
+    with _lock:
+        _live.add(kernel)
+
+
+def stopped(kernel) -> None:
+    with _lock:
+        _live.discard(kernel)
+
+
+def kill_all() -> None:
+    """Stop every kernel of this process that is still running (a run that failed or was stopped)."""
+    with _lock:
+        kernels = list(_live)
+    for kernel in kernels:
+        try:
+            kernel.kill()
+        except Exception:
+            pass
+
+
 def beat() -> None:
     """Something moved: a cell returned, a notebook finished."""
     global _last
