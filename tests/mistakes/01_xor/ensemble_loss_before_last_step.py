@@ -1,5 +1,6 @@
 # task: task-06-ensemble
 # why: returns each network's loss from before its last step (value_and_grad inside the step), one step late
+# see: 02_mnist_mlp §8
 def train_many(keys, steps, lr):
     def step(params):
         loss, grads = jax.value_and_grad(xor_loss)(params, X, Y)

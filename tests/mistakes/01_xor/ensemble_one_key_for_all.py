@@ -1,5 +1,6 @@
 # task: task-06-ensemble
 # why: initialises every network from the first key, so the ten networks are one network ten times
+# see: 08_prng §5
 def train_many(keys, steps, lr):
     def step(params):
         grads = jax.grad(xor_loss)(params, X, Y)

@@ -1,5 +1,6 @@
 # task: task-04-pascal
 # why: calls .at[].set() on each row without keeping the new array, as if it changed P in place
+# see: 01_xor §7
 @partial(jax.jit, static_argnames="n")
 def pascal(n):
     P = jnp.zeros((n, n))

@@ -1,5 +1,6 @@
 # task: task-07-epoch
 # why: shuffles the images and the labels with two different keys, so labels no longer match images
+# see: 02_mnist_mlp §2
 def train_epoch(update_fn, params, x, y, batch_size, key):
     x_key, y_key = jax.random.split(key)
     x = np.asarray(x)[np.asarray(jax.random.permutation(x_key, len(x)))]

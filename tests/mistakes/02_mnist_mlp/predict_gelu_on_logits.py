@@ -1,5 +1,6 @@
 # task: task-02-predict
 # why: applies GELU after every layer, the last one too, before the log-softmax
+# see: 02_mnist_mlp §4
 def predict(params, image):
     h = image
     for layer in params:

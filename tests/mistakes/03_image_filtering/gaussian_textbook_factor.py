@@ -1,5 +1,6 @@
 # task: task-04-gaussian
 # why: uses the textbook factor 1/(2 pi sigma^2) instead of dividing by the sum, so a finite kernel does not sum to 1
+# see: 03_image_filtering §5
 import jax.numpy as jnp
 
 

@@ -1,5 +1,6 @@
 # task: task-08-sobel
 # why: uses convolve2d's mode="same" (zeros outside), so every border pixel looks like an edge
+# see: 03_image_filtering §9
 import jax.numpy as jnp
 from jax.scipy.signal import convolve2d
 

@@ -1,5 +1,6 @@
 # task: task-06-symmetric
 # why: computes a correlation (kernel not flipped), which differs from a convolution for an asymmetric kernel
+# see: 03_image_filtering §5
 import jax.numpy as jnp
 from jax.scipy.signal import correlate2d
 

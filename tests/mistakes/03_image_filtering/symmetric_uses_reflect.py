@@ -1,5 +1,6 @@
 # task: task-06-symmetric
 # why: pads with mode="reflect" (edge pixel not repeated), which is not SciPy's boundary="symm"
+# see: 03_image_filtering §9
 import jax.numpy as jnp
 from jax.scipy.signal import convolve2d
 

@@ -1,5 +1,6 @@
 # task: task-01-convert
 # why: converts with astype after clipping but never rounds, so 254.9 becomes 254 (truncation)
+# see: 03_image_filtering §10
 import jax.numpy as jnp
 
 

@@ -1,5 +1,6 @@
 # task: task-02-dict-grads
 # why: counts argnums from 1 (argnums=1 for the first argument), so it differentiates with respect to x, not params
+# see: 04_autodiff §3.1
 import jax
 import jax.numpy as jnp
 

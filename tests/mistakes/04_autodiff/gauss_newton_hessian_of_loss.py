@@ -1,5 +1,6 @@
 # task: task-03-gauss-newton
 # why: the chapter's Hessian-vector product of 0.5 * |r|^2 (jvp of grad), which adds sum_i r_i H_i v: right only for linear or zero residuals
+# see: 04_autodiff §9
 import jax
 import jax.numpy as jnp
 

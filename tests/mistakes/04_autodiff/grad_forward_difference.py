@@ -1,5 +1,6 @@
 # task: task-01-numerical-grad
 # why: uses the forward difference (f(x+h) - f(x)) / h, whose error shrinks only like h, not h^2
+# see: 04_autodiff §1.3
 import numpy as np
 
 

@@ -1,5 +1,6 @@
 # task: task-04-jacobian
 # why: vmap stacks the JVP columns along axis 0 (out_axes defaults to 0), so it returns J transposed, (n, m)
+# see: 07_vmap_pmap §1
 import jax
 import jax.numpy as jnp
 

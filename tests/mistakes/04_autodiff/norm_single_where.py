@@ -1,5 +1,6 @@
 # task: task-06-safe-norm
 # why: guards with a single jnp.where, so the unselected sqrt branch sends 0 * inf = NaN into the gradient at zero rows
+# see: 04_autodiff §5
 import jax.numpy as jnp
 
 

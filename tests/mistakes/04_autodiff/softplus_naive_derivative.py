@@ -1,5 +1,6 @@
 # task: task-05-softplus
 # why: writes the derivative rule as e^x / (1 + e^x), which overflows to inf / inf = NaN for large x
+# see: 04_autodiff §6
 import jax
 import jax.numpy as jnp
 

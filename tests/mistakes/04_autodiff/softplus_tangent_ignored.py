@@ -1,5 +1,6 @@
 # task: task-05-softplus
 # why: returns the derivative sigmoid(x) itself and never uses the tangents, instead of sigmoid(x) * x_dot
+# see: 04_autodiff §6
 import jax
 import jax.numpy as jnp
 

@@ -1,5 +1,6 @@
 # task: task-06-count
 # why: creates jax.jit(lambda ...) inside the loop: each call gets a new function with an empty cache, so it counts calls
+# see: 05_jit §7
 import jax
 
 

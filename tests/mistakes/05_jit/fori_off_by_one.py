@@ -1,5 +1,6 @@
 # task: task-01-fori
 # why: loops k over range(0, n) and adds x**k, so it sums x^0..x^(n-1) instead of x^1..x^n
+# see: 05_jit §6.2
 from jax import lax
 
 

@@ -1,5 +1,6 @@
 # task: task-03-where
 # why: decides the branch with a Python `if` on the traced residual, which cannot run under jit
+# see: 05_jit §6.1
 import jax.numpy as jnp
 
 

@@ -1,5 +1,6 @@
 # task: task-07-mask
 # why: selects with boolean indexing x[mask], whose length depends on the data, so jit cannot compile it
+# see: 05_jit §6.4
 import jax.numpy as jnp
 
 

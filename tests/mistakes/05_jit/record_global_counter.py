@@ -1,5 +1,6 @@
 # task: task-04-pure
 # why: keeps the count in a global updated inside the function: under jit it only changes at trace time and goes stale
+# see: 05_jit §5
 seen = 0
 
 

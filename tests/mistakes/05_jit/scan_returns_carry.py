@@ -1,5 +1,6 @@
 # task: task-02-scan
 # why: returns the final carry of lax.scan (the last average) instead of the stacked outputs
+# see: 05_jit §6.6
 from jax import lax
 
 

@@ -1,5 +1,6 @@
 # task: task-05-static
 # why: static_argnums=0 marks x (an array, unhashable) static instead of degree
+# see: 05_jit §4
 import jax
 import jax.numpy as jnp
 

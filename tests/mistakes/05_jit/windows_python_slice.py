@@ -1,5 +1,6 @@
 # task: task-08-windows
 # why: cuts each window with a Python slice x[s:s + size], which needs a static start under jit
+# see: 05_jit §6.5
 import jax.numpy as jnp
 
 

@@ -1,5 +1,6 @@
 # task: task-01-compile
 # why: lowers for float32 whatever dtype was asked for, so an int32 executable rejects int32 input
+# see: 06_aot §7
 import jax
 import jax.numpy as jnp
 

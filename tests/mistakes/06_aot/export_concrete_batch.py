@@ -1,5 +1,6 @@
 # task: task-07-export-batch
 # why: exports with a concrete batch size, so the artifact only accepts batches of exactly 2 rows
+# see: 06_aot §10.1
 import jax
 import jax.numpy as jnp
 from jax import export

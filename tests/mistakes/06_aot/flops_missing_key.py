@@ -1,5 +1,6 @@
 # task: task-03-flops
 # why: reads cost['flops'] directly, which raises KeyError for a program with no flops (tanh only)
+# see: 06_aot §4
 import jax
 
 

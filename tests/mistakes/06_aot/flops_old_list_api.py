@@ -1,5 +1,6 @@
 # task: task-03-flops
 # why: follows older material, where cost_analysis() was a list of dicts, and indexes it with [0]
+# see: 06_aot §4
 import jax
 
 

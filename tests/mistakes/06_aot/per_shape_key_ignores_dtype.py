@@ -1,5 +1,6 @@
 # task: task-05-per-shape
 # why: keys the executables by shape only, so an int32 array is sent to the float32 executable
+# see: 06_aot §7
 import jax
 
 

@@ -1,5 +1,6 @@
 # task: task-05-per-shape
 # why: compiles again on every call and overwrites the entry, so the cache never saves a compilation
+# see: 06_aot §7
 import jax
 
 

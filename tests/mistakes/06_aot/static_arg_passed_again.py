@@ -1,5 +1,6 @@
 # task: task-06-static
 # why: passes the static argument n again when calling the Compiled, which only takes x
+# see: 06_aot §8
 
 
 def run_compiled(jitted, xs, n):

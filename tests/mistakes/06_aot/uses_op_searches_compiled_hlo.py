@@ -1,5 +1,6 @@
 # task: task-02-uses-op
 # why: searches the compiled HLO, where XLA has already removed or renamed some of the ops
+# see: 06_aot §2
 import jax
 
 

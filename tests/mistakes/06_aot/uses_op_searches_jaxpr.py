@@ -1,5 +1,6 @@
 # task: task-02-uses-op
 # why: searches the jaxpr instead of the StableHLO, where ops have other names (exp, not exponential)
+# see: 06_aot §2
 import jax
 
 

@@ -1,5 +1,6 @@
 # task: task-03-clipped-grads
 # why: clips every leaf of an example's gradient to max_norm on its own norm, instead of the whole gradient on its norm over all leaves
+# see: 07_vmap_pmap §3
 def clipped_mean_grad(loss_fn, params, xs, ys, max_norm):
     def clipped(x, y):
         g = jax.grad(loss_fn)(params, x, y)

@@ -1,5 +1,6 @@
 # task: task-06-masked-step
 # why: the equal-slices recipe: each device's masked mean gradient, then pmean, which overweights half-empty devices (and a device without real rows gives NaN)
+# see: 07_vmap_pmap §6
 def masked_dp_step(loss_fn, params, xs, ys, mask, lr, axis_name):
     def local_mean(params):
         return jnp.sum(jnp.where(mask, loss_fn(params, xs, ys), 0.0)) / jnp.sum(mask)

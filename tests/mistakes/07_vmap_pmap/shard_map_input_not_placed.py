@@ -1,5 +1,6 @@
 # task: task-08-shard-map
 # why: passes the plain array straight to shard_map without device_put onto the mesh first
+# see: 07_vmap_pmap §7
 def column_means(x, mesh):
     total_rows = x.shape[0]
 

@@ -1,5 +1,6 @@
 # task: task-09-shard-map-step
 # why: differentiates and returns the device's local loss: the loss varies across devices, so out_specs=P() is refused
+# see: 07_vmap_pmap §7
 def shard_map_step(params, x, y, lr, mesh):
     rows = NamedSharding(mesh, P("data"))
     x, y = jax.device_put(x, rows), jax.device_put(y, rows)

@@ -1,5 +1,6 @@
 # task: task-09-shard-map-step
 # why: the pmap habit: grad of the device's local loss, then pmean of the gradients; under shard_map's default they are already summed, so the step is n_dev times too large
+# see: 07_vmap_pmap §7
 def shard_map_step(params, x, y, lr, mesh):
     rows = NamedSharding(mesh, P("data"))
     x, y = jax.device_put(x, rows), jax.device_put(y, rows)

@@ -1,5 +1,6 @@
 # task: task-07-copies
 # why: vmaps with one shared key (in_axes=None) instead of a batch of split keys, so all copies are equal
+# see: 08_prng §5
 import jax
 import jax.numpy as jnp
 

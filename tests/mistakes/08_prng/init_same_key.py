@@ -1,5 +1,6 @@
 # task: task-01-init
 # why: draws every layer from the same key instead of one split key per layer
+# see: 08_prng §4
 import jax
 import jax.numpy as jnp
 

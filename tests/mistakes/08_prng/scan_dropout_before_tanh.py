@@ -1,5 +1,6 @@
 # task: task-05-scan-dropout
 # why: applies dropout to the pre-activation and tanh after it, the two steps in the wrong order
+# see: 08_prng §8
 def dropout_stack(key, x, weights, rate):
     def layer(h, inputs):
         w, index = inputs

@@ -1,5 +1,6 @@
 # task: task-05-scan-dropout
 # why: every layer draws its mask from the same key, so all layers drop the same positions
+# see: 08_prng §10
 def dropout_stack(key, x, weights, rate):
     def layer(h, w):
         h = jnp.tanh(h @ w)

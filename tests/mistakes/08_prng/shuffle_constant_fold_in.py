@@ -1,5 +1,6 @@
 # task: task-04-shuffle
 # why: folds a constant into the key instead of the epoch, so every epoch has the same order
+# see: 08_prng §9
 import jax
 
 

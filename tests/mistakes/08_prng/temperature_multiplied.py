@@ -1,5 +1,6 @@
 # task: task-06-temperature
 # why: multiplies the logits by the temperature instead of dividing, inverting its effect
+# see: 08_prng §6
 import jax
 
 

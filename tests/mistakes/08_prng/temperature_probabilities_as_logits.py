@@ -1,5 +1,6 @@
 # task: task-06-temperature
 # why: gives categorical probabilities where it expects logits, so it samples a flatter distribution
+# see: 08_prng §6
 import jax
 
 

@@ -1,5 +1,6 @@
 # task: task-05-checkpoint
 # why: saves without force=True, so a second save to the same folder raises instead of replacing it
+# see: 09_ecosystem §9
 def save_model(model, path):
     checkpointer = ocp.StandardCheckpointer()
     checkpointer.save(path, nnx.state(model))

@@ -1,5 +1,6 @@
 # task: task-01-mlp
 # why: applies swish after the last layer too, so the logits are squashed (negative scores pinned near 0)
+# see: 02_mnist_mlp §4
 class MLP(nnx.Module):
     def __init__(self, sizes, *, rngs: nnx.Rngs):
         self.layers = nnx.List([nnx.Linear(n_in, n_out, rngs=rngs)

@@ -1,5 +1,6 @@
 # task: task-04-step
 # why: measures the accuracy with a second forward pass after the update, not on the step's own logits
+# see: 09_ecosystem §7
 @nnx.jit
 def train_step(model, optimizer, x, y):
     def loss_fn(model):
