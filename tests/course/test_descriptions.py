@@ -1,5 +1,6 @@
 """Every hidden check says what it checks, in words a student can act on when it fails."""
 
+import re
 from pathlib import Path
 
 from jaxcourse.course import assignments
@@ -24,3 +25,18 @@ expect_shape(f(x), (3,), name="numerical_grad for 3 inputs")
 
 def test_every_hidden_check_of_the_course_is_described():
     assert undescribed_in(ROOT, assignments.assignment_names(ROOT)) == []
+
+
+def test_every_kept_mistake_names_a_chapter_section_that_exists():
+    import nbformat
+
+    headings: dict[str, set[str]] = {}
+    for name in assignments.assignment_names(ROOT):
+        for mistake in assignments.mistakes(ROOT, name):
+            assert mistake.see, f"{mistake.path}: needs a '# see: <chapter> §<section>' line"
+            chapter, _, section = mistake.see.partition(" §")
+            if chapter not in headings:
+                notebook = nbformat.read(ROOT / "chapters" / f"{chapter}.ipynb", as_version=4)
+                headings[chapter] = {line.split()[1].rstrip(".") for c in notebook.cells if c.cell_type == "markdown"
+                                     for line in c.source.splitlines() if re.match(r"#{2,3} \d", line)}
+            assert section in headings[chapter], f"{mistake.path}: no section {section} in chapters/{chapter}"

@@ -132,9 +132,10 @@ def install_server(shell) -> None:
 
 # The test kernel's side --------------------------------------------------------------------------
 
-class StudentError(Exception):
-    """The student's code raised this (its type name and message, as text) in the student's kernel.
-    `kind`: the type's name; `function`: the student's name that was called, when it was one."""
+class ErrorInYourCode(Exception):
+    """The student's code raised this (its type name and message, as text) in the student's kernel:
+    a test's traceback shows this name, so it says what it is. `kind`: the type's name;
+    `function`: the student's name that was called, when it was one."""
 
     def __init__(self, message: str, kind: str = "", function: str = ""):
         super().__init__(message)
@@ -176,9 +177,9 @@ def failure_summary(error: BaseException | None, tb=None) -> str:
     what = _failing_check(tb)
     if isinstance(error, CheckFailed):
         how = error.kind
-    elif isinstance(error, StudentError) and error.kind == "GraderError":  # the grader's words: why no answer came
+    elif isinstance(error, ErrorInYourCode) and error.kind == "GraderError":  # the grader's words: why no answer came
         how = str(error).removeprefix("GraderError: ")[:200]
-    elif isinstance(error, StudentError):
+    elif isinstance(error, ErrorInYourCode):
         how = f"your {error.function} raised {error.kind or 'an error'}" if error.function else \
             f"your code raised {error.kind or 'an error'}"
     else:
@@ -216,7 +217,7 @@ class Remote:
     def __len__(self) -> int:
         size = ask({"op": "len", "target": self._target})
         if type(size) is not int:
-            raise StudentError("len() of a student's object did not give an int")
+            raise ErrorInYourCode("len() of a student's object did not give an int")
         return size
 
     def __iter__(self):
@@ -259,7 +260,7 @@ def _resolve(number: int, name: str) -> Remote:
 def _raw_input(prompt: str) -> str:
     kernel = get_ipython().kernel  # noqa: F821 (the test kernel is an IPython kernel)
     if not kernel._allow_stdin:  # a course cell run here for its names, not a test: nobody relays
-        raise StudentError("the student's names are reachable from test cells only")
+        raise ErrorInYourCode("the student's names are reachable from test cells only")
     return exchange(kernel, prompt)
 
 
@@ -273,7 +274,9 @@ def ask(request: dict, args: tuple = (), kwargs: dict | None = None, op_line: st
     answer = json.loads(_raw_input(f"{op_line}\n{json.dumps(request)}"))
     if "error" in answer:
         kind, message = answer["error"]
-        raise StudentError(f"{kind}: {message}" if message else str(kind), str(kind)[:100], function)
+        who = f"your {function}" if function else "your code"
+        said = f"{who} raised {kind}: {message}" if message else f"{who} raised {kind}"
+        raise ErrorInYourCode(said if kind != "GraderError" else f"{kind}: {message}", str(kind)[:100], function)
     if "described" in answer:
         return answer["described"]
     return wire.decode_value(answer["value"], _resolve)
@@ -352,3 +355,6 @@ def install_tests(shell) -> None:
             namespace[name] = bound[name] = value
 
     setattr(builtins, BIND_NAME, bind)
+
+
+StudentError = ErrorInYourCode  # the name it had
