@@ -130,3 +130,24 @@ def test_report_needs_a_grading_run(tmp_path):
 def test_nbformat_is_what_the_graded_notebooks_are(graded):
     path = next((graded / "autograded").glob(f"*/{ASSIGNMENT}/{NOTEBOOK}"))
     nbformat.validate(nbformat.read(path, as_version=4))
+
+
+def test_the_report_counts_named_mistakes_and_groups_the_unnamed_by_behaviour():
+    from jaxcourse.course.assignments import Task
+    from jaxcourse.grading.report import mistakes_section
+    from jaxcourse.grading.summary import Student
+
+    tasks = [Task("task-01-a", "nb.ipynb", {"test-01-a": 2.0}), Task("task-02-b", "nb.ipynb", {"test-02-b": 3.0})]
+    records = {
+        "ada": Student(cells={"test-01-a": 0.0, "test-02-b": 3.0}, lost={"task-01-a": "k1"},
+                       named={"test-01-a": "one_key"}),
+        "bob": Student(cells={"test-01-a": 2.0, "test-02-b": 0.0}, lost={"task-02-b": "k2"}),
+        "cy": Student(cells={"test-01-a": 2.0, "test-02-b": 0.0}, lost={"task-02-b": "k2"}),
+        "dee": Student(cells={"test-01-a": 2.0, "test-02-b": 0.0}, lost={"task-02-b": "k3"}),
+    }
+    code = {s: {"task-02-b": f"# by {s}\nreturn x + 1  # {s}'s answer"} for s in records}
+    page = "".join(mistakes_section("demo", tasks, records, code))
+    assert "2 of 11 lost points came with a named known mistake" in page
+    assert page.index("<td>2</td>") < page.index("<td>1</td>"), "the largest group first"
+    assert "return x + 1" in page and "bob" not in page and "cy" not in page, "examples are anonymised"
+    assert "# task:" in page and "make mistakes" in page

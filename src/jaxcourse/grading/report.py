@@ -102,6 +102,53 @@ def answers(notebooks: dict[str, list]) -> dict[str, dict[str, str]]:
     return found
 
 
+def _without_comments(code: str) -> str:
+    """An answer to show as an example: its comments (where a name may hide) dropped."""
+    import io as _io
+    import tokenize
+
+    try:
+        tokens = [t for t in tokenize.generate_tokens(_io.StringIO(code).readline) if t.type != tokenize.COMMENT]
+        return tokenize.untokenize(tokens).strip()
+    except (tokenize.TokenError, IndentationError, SyntaxError):
+        return "\n".join(line for line in code.splitlines() if not line.lstrip().startswith("#")).strip()
+
+
+def mistakes_section(assignment: str, tasks: list, submitted: dict[str, Student], code: dict) -> list[str]:
+    """How many lost points came with a named kept mistake, and the largest groups of failing
+    answers that behave alike and match none, with an example each and how to keep it."""
+    points = {t.grade_id: t.points for t in tasks}
+    last_cell = {t.grade_id: list(t.tests)[-1] for t in tasks if t.tests}
+    lost = named = 0.0
+    groups: dict[tuple[str, str], list[str]] = {}
+    for student, record in submitted.items():
+        for task, key in record.lost.items():
+            missing = points.get(task, 0.0) - sum(record.cells.get(c, 0.0) for c in next(
+                (t.tests for t in tasks if t.grade_id == task), {}))
+            lost += missing
+            if last_cell.get(task) in record.named:
+                named += missing
+            else:
+                groups.setdefault((task, key), []).append(student)
+    parts = ["<h2>Known mistakes</h2>",
+             f"<p>{named:g} of {lost:g} lost points came with a named known mistake in the feedback.</p>"]
+    largest = sorted(groups.items(), key=lambda item: -len(item[1]))[:5]
+    if not largest:
+        return parts
+    parts.append("<p>The largest groups of failing answers that behave alike (the same outcome and values on "
+                 "every test) and match no kept mistake, one example each. To have the next run name one, save "
+                 f"the answer as <code>tests/mistakes/{html.escape(assignment)}/&lt;short_name&gt;.py</code> "
+                 "starting with <code># task: &lt;task&gt;</code>, <code># why: &lt;the misconception, one "
+                 "line&gt;</code> and <code># see: &lt;chapter&gt; §&lt;section&gt;</code>, then run "
+                 "<code>make mistakes</code>.</p><table><tr><th>task</th><th>answers</th><th>example</th></tr>")
+    for (task, _), who in largest:
+        example = _without_comments(code.get(who[0], {}).get(task, ""))
+        parts.append(f"<tr><td>{html.escape(task)}</td><td>{len(who)}</td>"
+                     f"<td><pre>{html.escape(example[:1500])}</pre></td></tr>")
+    parts.append("</table>")
+    return parts
+
+
 def build(root: Path, assignment: str, course: Path, *, threshold: float = 0.9, min_tokens: int = 40) -> str:
     """The report as one self-contained HTML page."""
     path = course / STATE / f"{assignment}.json"
@@ -156,6 +203,7 @@ def build(root: Path, assignment: str, course: Path, *, threshold: float = 0.9, 
                     f"<td>{'n/a' if r is None else f'{r:.2f}'}</td><td>{common}</td></tr>")
     parts.append("<h2>Tasks</h2><table><tr><th>task</th><th>points</th><th>mean</th><th>sd</th>"
                  "<th>discrimination</th><th>most common failures (count)</th></tr>" + "".join(rows) + "</table>")
+    parts += mistakes_section(assignment, tasks, submitted, answers(notebooks))
     named = ", ".join(label(s, students[s]) for s in missing)
     parts.append("<h2>Did not submit</h2>" + (f"<p>{html.escape(named)}</p>" if missing else "<p>none</p>"))
     late = [(s, r) for s, r in students.items() if r.late_days]
