@@ -8,6 +8,7 @@ import json
 import os
 import re
 import shutil
+import textwrap
 from pathlib import Path, PurePosixPath
 
 import nbformat
@@ -159,7 +160,12 @@ def _hidden_output(outcome: Outcome) -> dict:
     code, inputs or expected values."""
     line = outcome.summary or outcome.error.split(":")[0] or outcome.status
     return {"output_type": "stream", "name": "stderr",
-            "text": f"[hidden test failed] {line}\n(the hidden tests' code and values are not shown)\n"}
+            "text": _wrapped(f"[hidden test failed] {line}") + "\n(the hidden tests' code and values are not shown)\n"}
+
+
+def _wrapped(text: str) -> str:
+    """One line of the grader's, folded to fit a feedback page's width."""
+    return textwrap.fill(text, width=100, break_long_words=False, subsequent_indent="  ")
 
 
 def _status_output(outcome: Outcome) -> dict:
@@ -217,7 +223,7 @@ def autograded_notebook(source: nbformat.NotebookNode, plan: submissions.Plan, r
             cell.outputs.append(nbformat.from_dict(_status_output(hidden) if show_hidden else _hidden_output(hidden)))
         if named and result.cell in named:
             cell.outputs.append(nbformat.v4.new_output("stream", name="stderr",
-                                                       text=f"[known mistake] {behaviour.sentence(named[result.cell])}\n"))
+                                                       text=_wrapped(f"[known mistake] {behaviour.sentence(named[result.cell])}") + "\n"))
     if notes:
         cells.insert(0, nbformat.v4.new_markdown_cell(notes_cell(notes)))
     notebook.cells = cells
