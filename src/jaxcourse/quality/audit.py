@@ -33,6 +33,7 @@ class TaskAudit:
     killed: list = field(default_factory=list)
     survived: list = field(default_factory=list)
     equivalent: list = field(default_factory=list)  # (mutant, reason)
+    named: int = 0  # killed mutants whose feedback named a kept mistake (a figure, not a gate)
 
     @property
     def made(self) -> int:
@@ -60,10 +61,11 @@ class AuditReport:
         lines = [f"{self.assignment}: {self.score:.0%} of non-equivalent mutants killed "
                  f"({'pass' if self.passed else 'FAIL'}: needs {THRESHOLD:.0%}); {self.runs} notebook runs "
                  f"in {self.seconds:.0f} s",
-                 f"  {'task':<28} {'made':>5} {'killed':>7} {'survived':>9} {'equivalent':>11}"]
+                 f"  {'task':<28} {'made':>5} {'killed':>7} {'survived':>9} {'equivalent':>11} "
+                 f"{'named':>6}"]
         for t in self.tasks:
             lines.append(f"  {t.task:<28} {t.made:>5} {len(t.killed):>7} {len(t.survived):>9} "
-                         f"{len(t.equivalent):>11}")
+                         f"{len(t.equivalent):>11} {t.named:>6}")
         for t in self.tasks:
             for mutant in t.survived:
                 lines.append(f"  survived: {mutant.key} ({mutant.operator})")
@@ -149,10 +151,11 @@ class Plan:
             raise assignments.CourseError(f"{self.name}: the solution scored {solution.score:g} of "
                                        f"{report.max_score:g} in the audit: {solution.notes}")
         for index, chosen in enumerate(self.grouped):
-            scores = report.students[f"mutants-{index:03d}"].cells
+            record = report.students[f"mutants-{index:03d}"]
             for task, mutant in chosen.items():
-                lost = any(scores.get(cell, 0.0) < points for cell, points in self.tests[task].items())
+                lost = any(record.cells.get(cell, 0.0) < points for cell, points in self.tests[task].items())
                 (self.audits[task].killed if lost else self.audits[task].survived).append(mutant)
+                self.audits[task].named += lost and any(cell in record.named for cell in self.tests[task])
         return AuditReport(self.name, list(self.audits.values()), seconds, len(self.students) + 1)
 
 
