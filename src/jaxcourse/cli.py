@@ -41,9 +41,9 @@ def check_release(args) -> int:
 def mistakes(args) -> int:
     """Record how each kept mistake behaves, so that feedback can name it."""
     from jaxcourse.course import assignments
-    from jaxcourse.grading import behaviour
+    from jaxcourse.quality import recording
 
-    print("\n".join(behaviour.record_all(assignments.course_root(), args.assignments or None)))
+    print("\n".join(recording.record_all(assignments.course_root(), args.assignments or None)))
     return 0
 
 
@@ -363,7 +363,7 @@ def build_parser() -> argparse.ArgumentParser:
         ("release", release, "regenerate exercises/ from solutions/ with nbgrader"),
         ("check-release", check_release, "fail when exercises/ differs from what solutions/ generates"),
         ("validate", validate, "prove every assignment gradeable through real nbgrader"),
-        ("mistakes", mistakes, "grade the kept mistakes and record how each behaves (to name them in feedback)"),
+        ("mistakes", mistakes, "record how each kept mistake behaves (feedback names it)"),
     ):
         command = commands.add_parser(name, help=text)
         command.add_argument("assignments", nargs="*", help="assignment names (default: all)")
