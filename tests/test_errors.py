@@ -107,3 +107,62 @@ def test_in_ipython_the_line_is_the_cells(tmp_path):
     assert lines[-2] == "Cell In[1], line 5: w[0] = 1.0"  # as IPython's own tracebacks name it
     assert lines[-1].startswith("TypeError: JAX arrays are immutable and do not support in-place item assignment.")
     assert done.stdout.strip().endswith("the notebook goes on")
+
+
+class _BufferedStdout(io.StringIO):
+    """Stands in for a Jupyter kernel's stdout: what is printed reaches the shared log only when
+    flushed, while the error stream writes to the log at once."""
+
+    def __init__(self, log: list[str]):
+        super().__init__()
+        self.log, self.pending = log, []
+
+    def write(self, text: str) -> int:
+        self.pending.append(text)
+        return len(text)
+
+    def flush(self) -> None:
+        if self.pending:
+            self.log.append("".join(self.pending))
+            self.pending = []
+
+
+class _ImmediateStream(io.StringIO):
+    def __init__(self, log: list[str]):
+        super().__init__()
+        self.log = log
+
+    def write(self, text: str) -> int:
+        self.log.append(text)
+        return len(text)
+
+
+def test_what_was_printed_before_the_error_comes_first(monkeypatch):
+    log: list[str] = []
+    monkeypatch.setattr(sys, "stdout", _BufferedStdout(log))
+    print("jnp.add(int32, float32) -> float32")
+    with shows_error(TypeError, file=_ImmediateStream(log)):
+        jax.lax.add(jnp.int32(1), jnp.float32(1.0))
+    print("after")
+    sys.stdout.flush()
+    assert log[0] == "jnp.add(int32, float32) -> float32\n"
+    assert log[1].splitlines()[-1].startswith("TypeError: ")
+    assert log[2] == "after\n"
+
+
+@pytest.mark.slow
+def test_in_a_kernel_the_outputs_keep_their_order():
+    """In a real Jupyter kernel the cell's outputs are, in order: the print, the error, the print."""
+    nbformat = pytest.importorskip("nbformat")
+    nbclient = pytest.importorskip("nbclient")
+    cell = ("from jaxcourse.errors import shows_error\n"
+            "print('before')\n"
+            "with shows_error(ZeroDivisionError):\n"
+            "    1 / 0\n"
+            "print('after')\n")
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(cell)])
+    nbclient.NotebookClient(nb, timeout=120).execute()
+    outputs = [(out.get("name"), out.get("text", "")) for out in nb.cells[0].outputs]
+    assert [name for name, _ in outputs] == ["stdout", "stderr", "stdout"], outputs
+    assert outputs[0][1] == "before\n" and outputs[2][1] == "after\n"
+    assert outputs[1][1].rstrip().endswith("ZeroDivisionError: division by zero")

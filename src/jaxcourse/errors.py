@@ -102,6 +102,10 @@ class shows_error:  # lower case: it reads like a function, `with shows_error(Ty
             ) from error
         self.error = error
         out = self.file or sys.stderr
+        # What the cell printed before the error must come first. Jupyter's kernel buffers stdout
+        # and sends stderr at once, so without this flush the error shows above earlier prints.
+        if sys.stdout is not None and sys.stdout is not out:
+            sys.stdout.flush()
         out.write(self.report(error, tb) + "\n")  # one write: one stream output in the notebook
         out.flush()
         return True  # swallowed: the cell, and the notebook, go on
