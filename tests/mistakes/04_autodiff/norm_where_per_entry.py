@@ -1,5 +1,6 @@
 # task: task-06-safe-norm
 # why: applies the chapter's safe_sqrt double where to each entry of x, so a zero entry counts as 1: safe_norm([0, 5]) is sqrt(26)
+# see: 04_autodiff §5
 import jax.numpy as jnp
 
 

@@ -1,5 +1,6 @@
 # task: task-02-scan
 # why: swaps the weights, alpha * s_{t-1} + (1 - alpha) * x_t: the same as the formula only at alpha = 0.5
+# see: 05_jit §6
 from jax import lax
 
 

@@ -1,5 +1,6 @@
 # task: task-02-uses-op
 # why: searches for "stablehlo." + op as a substring, so "log" matches stablehlo.log_plus_one and "max" stablehlo.maximum
+# see: 06_aot §2
 import jax
 
 

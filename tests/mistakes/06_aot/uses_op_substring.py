@@ -1,5 +1,6 @@
 # task: task-02-uses-op
 # why: tests whether op is any substring of the text, so "sin" is found in stablehlo.sine and "tensor" in every type
+# see: 06_aot §2
 import jax
 
 

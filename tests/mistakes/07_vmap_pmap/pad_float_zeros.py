@@ -1,5 +1,6 @@
 # task: task-04-pad
 # why: pads with jnp.zeros without the batch's dtype, so float32 padding turns an integer batch into float32
+# see: 05_jit §11
 def pad_batch(batch, n):
     missing = -batch.shape[0] % n
     padded = jnp.concatenate([batch, jnp.zeros((missing, *batch.shape[1:]))])

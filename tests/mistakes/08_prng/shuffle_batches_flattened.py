@@ -1,5 +1,6 @@
 # task: task-04-shuffle
 # why: reshapes the shuffled rows to (-1, batch_size), right for a 1-D x but it cuts the rows of a 2-D x apart
+# see: 08_prng §9
 import jax
 
 
