@@ -22,7 +22,7 @@ from jaxcourse.course.assignments import (
 from jaxcourse.course.release import generate, release_drift
 from jaxcourse.grading import pipeline, submissions
 from jaxcourse.grading.plain_nbgrader import autograde, shared_compilation_cache
-from jaxcourse.quality import audit
+from jaxcourse.quality import audit, feedback_checks
 
 
 @dataclass(frozen=True)
@@ -73,6 +73,11 @@ def validate(root: Path, name: str, env: dict[str, str] | None = None, *, plain:
             notebook = with_answer(solution[task.notebook], task.grade_id, mistake.code)
             students[student] = {**solution, task.notebook: notebook}
             expectations[student] = (task, mistake)
+        every = dict(solution)  # a kept mistake in every task, one notebook: every lost part must say why
+        for mistake in {m.task: m for m in mistakes(root, name)}.values():
+            notebook = by_id[mistake.task].notebook
+            every[notebook] = with_answer(every[notebook], mistake.task, mistake.code)
+        students["all-mistakes"] = every
         plan = audit.plan(root, name, solution, cap=mutants) if mutants != 0 else None
         if plan is not None:
             students.update(plan.students)
@@ -80,6 +85,8 @@ def validate(root: Path, name: str, env: dict[str, str] | None = None, *, plain:
         start = time.monotonic()
         report = pipeline.grade(root, name, folder, course=Path(tmp) / "grading", env=dict(env or {}),
                               progress=False, feedback=False)
+        pages = feedback_checks.check(root, name, Path(tmp) / "grading", report,
+                                      {s: m for s, (_, m) in expectations.items()}, ["release", "all-mistakes"])
     full = report.max_score
     got = {student: record.score for student, record in report.students.items()}
     checks = [
@@ -103,6 +110,7 @@ def validate(root: Path, name: str, env: dict[str, str] | None = None, *, plain:
         if elsewhere:
             detail += f"; but it also failed {', '.join(elsewhere)}"
         checks.append(Check(student, full - task.points, got[student] if not elsewhere else -1.0, detail))
+    checks += [Check(student, 1.0, float(ok), detail) for student, ok, detail in pages]
     covered = {task.grade_id for task, _ in expectations.values()}
     for task in all_tasks:
         if task.grade_id not in covered:

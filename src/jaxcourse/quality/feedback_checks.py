@@ -1,0 +1,72 @@
+"""What `validate` proves of the feedback pages (the graded notebooks nbgrader renders): each kept
+mistake is named by its own `why` and no other; every lost test part of the untouched release and
+of a notebook holding a kept mistake in every task says something; no page shows a line of hidden
+test code."""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+import nbformat
+
+from jaxcourse.course.assignments import SOURCE
+from jaxcourse.grading import behaviour, submissions
+
+
+def hidden_lines(root: Path, name: str) -> list[str]:
+    """Lines of hidden test code (a line that is only a string, a check's description on a line of
+    its own, is what a page may show)."""
+    found, shown = [], set()
+    for path in sorted((root / SOURCE / name).glob("*.ipynb")):
+        for cell in nbformat.read(path, as_version=4).cells:
+            visible, secret = submissions.split_hidden(cell.source)
+            shown |= {line.strip() for line in visible.splitlines()}
+            found += [line.strip() for line in secret.splitlines() if len(line.strip()) > 25]
+    return [line for line in found if line not in shown and not _only_a_string(line)]
+
+
+def _only_a_string(line: str) -> bool:
+    try:
+        body = ast.parse(line.rstrip(",)")).body
+    except SyntaxError:
+        return False
+    return len(body) == 1 and isinstance(body[0], ast.Expr) and isinstance(body[0].value, ast.Constant | ast.JoinedStr)
+
+
+def _pages(course: Path, student: str, name: str) -> list:
+    return [nbformat.read(p, as_version=4) for p in sorted((course / "autograded" / student / name).glob("*.ipynb"))]
+
+
+def _said(cell) -> str:
+    return "".join(o.get("text", "") + o.get("evalue", "") + str(o.get("data", {}).get("text/plain", ""))
+                   for o in cell.get("outputs", []))
+
+
+def check(root: Path, name: str, course: Path, report, named: dict[str, object], lines_for: list[str]) -> list:
+    """(submission, ok, detail) for each: `named` maps a student to the kept mistake it holds;
+    `lines_for` lists students whose every lost part must say something."""
+    secret = hidden_lines(root, name)
+    whys = {m.why for m in named.values()}
+    found = []
+    if not behaviour.load(root, name):
+        found.append(("behaviour-recorded", False, f"{name}: no current behaviour.json: run `make mistakes`"))
+    for student in [*named, *lines_for]:
+        pages = _pages(course, student, name)
+        text = "\n".join(_said(c) for page in pages for c in page.cells)
+        leaked = [line for line in secret if line in text]
+        if leaked:
+            found.append((f"hidden-code-{student}", False, f"its feedback shows hidden test code: {leaked[0]}"))
+        if student in named:
+            own = named[student].why
+            others = sorted(w for w in whys if w != own and w in text)
+            detail = (f"named as another mistake: {others[0]}" if others else
+                      "its feedback names it" if own in text else "its feedback does not name it")
+            found.append((f"named-{student}", own in text and not others, detail))
+            continue
+        silent = [c.metadata.nbgrader.grade_id for page in pages for c in page.cells
+                  if c.get("metadata", {}).get("nbgrader", {}).get("grade")
+                  and report.students[student].cells.get(c.metadata.nbgrader.grade_id) == 0.0 and not _said(c).strip()]
+        found.append((f"lines-{student}", not silent,
+                      f"a lost test part says nothing: {', '.join(silent)}" if silent else "every lost part says why"))
+    return found
