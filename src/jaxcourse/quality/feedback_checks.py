@@ -49,7 +49,8 @@ def check(root: Path, name: str, course: Path, report, named: dict[str, object],
     secret = hidden_lines(root, name)
     whys = {m.why for m in named.values()}
     found = []
-    if not behaviour.load(root, name):
+    recorded = behaviour.load(root, name).get("mistakes", {})
+    if not recorded:
         found.append(("behaviour-recorded", False, f"{name}: no current behaviour.json: run `make mistakes`"))
     for student in [*named, *lines_for]:
         pages = _pages(course, student, name)
@@ -60,9 +61,16 @@ def check(root: Path, name: str, course: Path, report, named: dict[str, object],
         if student in named:
             own = named[student].why
             others = sorted(w for w in whys if w != own and w in text)
-            detail = (f"named as another mistake: {others[0]}" if others else
-                      "its feedback names it" if own in text else "its feedback does not name it")
-            found.append((f"named-{student}", own in text and not others, detail))
+            kept = recorded.get(named[student].path.stem)
+            nameable = kept is not None and behaviour.informative(kept["behaviour"])
+            if others:
+                found.append((f"named-{student}", False, f"named as another mistake: {others[0]}"))
+            elif nameable:
+                found.append((f"named-{student}", own in text, "its feedback names it" if own in text else
+                              "its feedback does not name it"))
+            else:  # never a guess: it is not named, and said so here
+                found.append((f"named-{student}", own not in text, "not nameable: too few distinct numbers cross "
+                              "on its task's tests (the visible tests fail first)"))
             continue
         silent = [c.metadata.nbgrader.grade_id for page in pages for c in page.cells
                   if c.get("metadata", {}).get("nbgrader", {}).get("grade")
