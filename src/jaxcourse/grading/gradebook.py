@@ -219,7 +219,8 @@ def autograded_notebook(source: nbformat.NotebookNode, plan: submissions.Plan, r
         hidden = result.hidden
         if hidden is not None and show_hidden:
             cell.outputs += [nbformat.from_dict(inert(o)) for o in hidden.outputs]
-        if hidden is not None and hidden.status not in ("ok", "skipped", "error" if show_hidden else ""):
+        shown = show_hidden or result.visible.status == "ok"  # after a visible failure, its message comes first
+        if hidden is not None and shown and hidden.status not in ("ok", "skipped", "error" if show_hidden else ""):
             cell.outputs.append(nbformat.from_dict(_status_output(hidden) if show_hidden else _hidden_output(hidden)))
         if named and result.cell in named:
             cell.outputs.append(nbformat.v4.new_output("stream", name="stderr",

@@ -197,7 +197,11 @@ def _run_test(tests: Kernel, student: Kernel, step: Step, timeout: float, public
     hidden = None
     seen = False
     if step.hidden:
-        if visible.status == "ok":
+        # After a visible part that failed (not one that timed out or died), the hidden part still
+        # runs: the task has lost its points already, but how the answer behaves on it is what
+        # tells one kept mistake from another (`behaviour`). Its line is not shown then (the
+        # visible message is the one to act on first).
+        if visible.status in ("ok", "error"):
             hidden, relay = run_test_part(tests, student, step.hidden, timeout, hidden=True, public=public)
             seen = relay.tainted
         else:
