@@ -89,7 +89,7 @@ def run_all(jobs: list[Job], workers: int, scheduler: str | None, progress: bool
         else:
             # Threads are enough: the work happens in the kernels they start.
             cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=False,
-                                   dashboard_address=None)
+                                   dashboard_address=":0")  # any free port: never "8787 in use"
             client = Client(cluster)
     bar = None
     if progress:
