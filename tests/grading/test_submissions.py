@@ -216,7 +216,7 @@ def _fake_run(plan, hidden_error):
         if step.hidden:
             hidden = steps.Outcome("error", [{"output_type": "error", "ename": "AssertionError",
                                                 "evalue": "expected 0.25", "traceback": [hidden_error]}],
-                                     "AssertionError: expected 0.25")
+                                     "AssertionError: expected 0.25", summary="values differ: forward of … rows")
         results.append(steps.StepResult(step.cell, step.kind, steps.Outcome("ok"), hidden))
     return steps.Run(results, [], 1.0, "process")
 
@@ -229,7 +229,7 @@ def test_feedback_hides_hidden_tests_unless_asked():
     run = _fake_run(plan, f"Traceback: {secret}")
     hidden = _text(gradebook.autograded_notebook(source, plan, run, ["a note"]))
     assert secret not in hidden and "expected 0.25" not in hidden
-    assert "a hidden test failed" in hidden and "a note" in hidden
+    assert "[hidden test failed] values differ: forward of … rows" in hidden and "a note" in hidden
     shown = _text(gradebook.autograded_notebook(source, plan, run, [], show_hidden=True))
     assert secret in shown and "expected 0.25" in shown
 
