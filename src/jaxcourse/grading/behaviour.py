@@ -18,7 +18,7 @@ from pathlib import Path
 
 import numpy as np
 
-FORMAT = "1"  # of the recorded behaviour: a change makes every recording stale
+FORMAT = "2"  # of the recorded behaviour: a change makes every recording stale
 MAX_NUMBERS = 256  # of one answer, compared one by one; the rest by their count and sum
 MIN_NUMBERS = 2  # a match needs at least this many numbers, not all equal: never one shared scalar
 RTOL, ATOL = 1e-4, 1e-6
@@ -29,8 +29,9 @@ def _numbers(value, numbers: list, tags: list, depth: int = 0) -> None:
     if depth > 64:
         tags.append("deep")
         return
-    if isinstance(value, bool):
-        tags.append(f"bool:{value}")
+    if isinstance(value, bool):  # a yes or no answers count as numbers: many of them tell answers apart
+        tags.append("bool")
+        numbers.append(float(value))
     elif isinstance(value, int | float):
         numbers.append(float(value))
     elif isinstance(value, str):

@@ -62,7 +62,8 @@ def check(root: Path, name: str, course: Path, report, named: dict[str, object],
             own = named[student].why
             others = sorted(w for w in whys if w != own and w in text)
             kept = recorded.get(named[student].path.stem)
-            nameable = kept is not None and behaviour.informative(kept["behaviour"])
+            nameable = kept is not None and behaviour.named_mistake(
+                kept["behaviour"], {"mistakes": recorded}, kept["task"]) is kept
             if others:
                 found.append((f"named-{student}", False, f"named as another mistake: {others[0]}"))
             elif nameable:
@@ -70,7 +71,7 @@ def check(root: Path, name: str, course: Path, report, named: dict[str, object],
                               "its feedback does not name it"))
             else:  # never a guess: it is not named, and said so here
                 found.append((f"named-{student}", own not in text, "not nameable: too few distinct numbers cross "
-                              "on its task's tests (the visible tests fail first)"))
+                              "on its task's tests, or another kept mistake behaves alike"))
             continue
         silent = [c.metadata.nbgrader.grade_id for page in pages for c in page.cells
                   if c.get("metadata", {}).get("nbgrader", {}).get("grade")
