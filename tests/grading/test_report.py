@@ -106,7 +106,9 @@ def test_report_page_in_chromium(graded, tmp_path):
                  "Similar answers", "copy &amp; scan"):
         assert text in dom, f"{text!r} not on the rendered page"
     assert dom.count('src="data:image/png;base64,') >= 2, "plots are missing"
-    assert "AssertionError" in dom, "failures are counted by exception type"
+    assert "ErrorInYourCode: your forward raised NotImplementedError" in dom, "failures are counted by type"
+    assert "hidden: values differ: " in dom, "a hidden failure is counted by its one line"
+    assert "Known mistakes" in dom and "lost points came with a named known mistake" in dom
     check_screenshot(shot)
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     shutil.copy(shot, ARTIFACTS / "grading-report.png")

@@ -165,7 +165,7 @@ def _hidden_output(outcome: Outcome) -> dict:
 
 def _wrapped(text: str) -> str:
     """One line of the grader's, folded to fit a feedback page's width."""
-    return textwrap.fill(text, width=100, break_long_words=False, subsequent_indent="  ")
+    return textwrap.fill(text, width=100, break_long_words=False, break_on_hyphens=False, subsequent_indent="  ")
 
 
 def _status_output(outcome: Outcome) -> dict:

@@ -84,8 +84,13 @@ def failures(notebooks: dict[str, list], tasks: list[assignments.Task]) -> dict[
                 errors = [o for o in cell.outputs if o.get("output_type") == "error"]
                 grader_notes = [o for o in cell.outputs if o.get("output_type") == "stream"
                                 and o.get("text", "").startswith("[grader]")]
+                hidden = [o for o in cell.outputs if o.get("output_type") == "stream"
+                          and o.get("text", "").startswith("[hidden test failed]")]
                 if errors:
                     found[task][_normalize_message(errors[0]["ename"], errors[0].get("evalue", ""))] += 1
+                elif hidden:
+                    line = " ".join(hidden[0]["text"].split("\n(")[0].split())
+                    found[task][_normalize_message("hidden", line.removeprefix("[hidden test failed] "))] += 1
                 elif grader_notes:
                     found[task][_normalize_message("grader", grader_notes[0]["text"][9:])] += 1
     return found

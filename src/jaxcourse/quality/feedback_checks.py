@@ -23,7 +23,7 @@ def hidden_lines(root: Path, name: str) -> list[str]:
             visible, secret = submissions.split_hidden(cell.source)
             shown |= {line.strip() for line in visible.splitlines()}
             found += [line.strip() for line in secret.splitlines() if len(line.strip()) > 25]
-    return [line for line in found if line not in shown and not _only_a_string(line)]
+    return [" ".join(line.split()) for line in found if line not in shown and not _only_a_string(line)]
 
 
 def _only_a_string(line: str) -> bool:
@@ -39,15 +39,16 @@ def _pages(course: Path, student: str, name: str) -> list:
 
 
 def _said(cell) -> str:
-    return "".join(o.get("text", "") + o.get("evalue", "") + str(o.get("data", {}).get("text/plain", ""))
-                   for o in cell.get("outputs", []))
+    """What a cell's outputs say, on one line (the grader folds its lines to the page's width)."""
+    return " ".join("".join(o.get("text", "") + " " + o.get("evalue", "") + " " +
+                            str(o.get("data", {}).get("text/plain", "")) for o in cell.get("outputs", [])).split())
 
 
 def check(root: Path, name: str, course: Path, report, named: dict[str, object], lines_for: list[str]) -> list:
     """(submission, ok, detail) for each: `named` maps a student to the kept mistake it holds;
     `lines_for` lists students whose every lost part must say something."""
     secret = hidden_lines(root, name)
-    whys = {m.why for m in named.values()}
+    whys = {" ".join(m.why.split()) for m in named.values()}
     found = []
     recorded = behaviour.load(root, name).get("mistakes", {})
     if not recorded:
@@ -59,7 +60,7 @@ def check(root: Path, name: str, course: Path, report, named: dict[str, object],
         if leaked:
             found.append((f"hidden-code-{student}", False, f"its feedback shows hidden test code: {leaked[0]}"))
         if student in named:
-            own = named[student].why
+            own = " ".join(named[student].why.split())
             others = sorted(w for w in whys if w != own and w in text)
             kept = recorded.get(named[student].path.stem)
             nameable = kept is not None and behaviour.named_mistake(
