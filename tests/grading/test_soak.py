@@ -68,7 +68,8 @@ def soak(tmp_path: Path, size: int, workers: int) -> None:
           f"{report.isolation}: {wall:.0f} s, {size / wall:.2f} notebooks a second, {wall / size:.2f} s a notebook")
     wrong = {s: (r.score, expected[s]) for s, r in report.students.items() if r.score != expected[s]}
     assert not wrong, f"{len(wrong)} students got another score (got, expected): {dict(list(wrong.items())[:10])}"
-    assert not report.warnings, report.warnings
+    # a run before this one that was killed outright may have left something for this one to sweep
+    assert not [w for w in report.warnings if not w.startswith("cleaned up")], report.warnings
     bound = 120 + 5.0 * size  # this machine (2 cores) takes about 2 s a notebook
     assert wall < bound, f"{size} notebooks took {wall:.0f} s, over the bound of {bound:.0f} s"
     left = _left_running()
