@@ -80,3 +80,80 @@ def test_expect_jax_array_rejects_numpy():
     checks.expect_jax_array(jnp.ones(2))
     with pytest.raises(AssertionError, match="jax.Array"):
         checks.expect_jax_array(np.ones(2))
+
+
+def _table(*entries):
+    return tuple({"assignment": "04_autodiff", "task": "t", "see": "04_autodiff §6", **e} for e in entries)
+
+
+def test_a_failure_keeps_the_numbers_its_cell_checks_saw():
+    checks._new_cell()
+    checks.expect_close(np.array([1.0, 2.0]), [1.0, 2.0], "first")
+    with pytest.raises(checks.CheckFailed) as failed:
+        checks.expect_close(np.array([3.0, 5.0]), [3.0, 4.0], "second")
+    assert failed.value.seen == (6, [1.0, 2.0, 2.0, 3.0, 5.0, 2.0])  # values, then shape, of each check
+    checks._new_cell()
+    with pytest.raises(checks.CheckFailed) as failed:
+        checks.expect_true(False, "x is left as it was")
+    assert failed.value.seen == (1, [0.0])
+
+
+def test_a_failure_that_behaves_like_one_kept_mistake_names_it_in_the_same_words_as_the_grader(monkeypatch):
+    from jaxcourse.grading import behaviour
+
+    mistake = {"file": "tangent_ignored", "why": "the rule ignores the input tangent", "what": "tangent_out",
+               "kind": "values differ", "count": 3, "numbers": [1.0, 0.25, 2.0]}  # values, then shape
+    monkeypatch.setattr(checks, "_known", lambda: _table(mistake))
+    checks._new_cell()
+    with pytest.raises(checks.CheckFailed) as failed:
+        checks.expect_close([1.0, 0.25 + 1e-7], [1.0, 0.5], "tangent_out")
+    first, *sentence = str(failed.value).split("\n")
+    assert max(len(line) for line in sentence) <= 80  # `nbgrader validate` cuts lines at 87 characters
+    second = " ".join(sentence)
+    assert first == "1 of 2 values differ; at index [1] expected 0.5, got 0.25: tangent_out"
+    assert second == behaviour.sentence(_table(mistake)[0]) == (
+        "Your answer behaves like a known mistake: the rule ignores the input tangent. The idea is taught in "
+        "chapter 04_autodiff §6.")
+    for numbers, what in [([1.0, 0.3], "tangent_out"), ([1.0, 0.25], "another check")]:
+        checks._new_cell()
+        with pytest.raises(checks.CheckFailed) as failed:
+            checks.expect_close(numbers, [1.0, 0.5], what)
+        assert "known mistake" not in str(failed.value)
+
+
+def test_a_failure_names_no_mistake_from_one_shared_number_or_when_two_match(monkeypatch):
+    one = {"file": "a", "why": "a", "what": "loss", "kind": "values differ", "count": 1, "numbers": [0.0]}
+    monkeypatch.setattr(checks, "_known", lambda: _table(one))
+    checks._new_cell()
+    with pytest.raises(checks.CheckFailed) as failed:
+        checks.expect_close(0.0, 0.5, "loss")
+    assert "known mistake" not in str(failed.value)
+    two = {"what": "v", "kind": "values differ", "count": 3, "numbers": [1.0, 3.0, 2.0]}
+    for table, named in [((two | {"file": "a", "why": "a"},), True),
+                         ((two | {"file": "a", "why": "a"}, two | {"file": "b", "why": "b"}), False)]:
+        monkeypatch.setattr(checks, "_known", lambda table=table: _table(*table))
+        checks._new_cell()
+        with pytest.raises(checks.CheckFailed) as failed:
+            checks.expect_close([1.0, 3.0], [1.0, 2.0], "v")
+        assert ("known mistake" in str(failed.value)) is named
+
+
+def test_the_grader_s_test_kernel_names_nothing_itself(monkeypatch):
+    mistake = {"file": "a", "why": "a", "what": "v", "kind": "values differ", "count": 3, "numbers": [1.0, 3.0, 2.0]}
+    monkeypatch.setattr(checks, "_known", lambda: _table(mistake))
+    for naming in (True, False):
+        monkeypatch.setattr(checks, "naming", naming)
+        checks._new_cell()
+        with pytest.raises(checks.CheckFailed) as failed:
+            checks.expect_close([1.0, 3.0], [1.0, 2.0], "v")
+        assert ("known mistake" in str(failed.value)) is naming
+
+
+def test_the_published_table_holds_only_visible_outcomes_of_kept_mistakes():
+    import json
+
+    table = json.loads(checks.KNOWN_MISTAKES.read_text())
+    assert table, "no kept mistake can be named in a notebook: run `make release`"
+    assert {tuple(sorted(e)) for e in table} == {
+        ("assignment", "count", "file", "kind", "numbers", "see", "task", "what", "why")}
+    assert all(checks.informative(e["numbers"]) for e in table)

@@ -37,6 +37,7 @@ def _inputs(tmp: Path) -> dict[str, Path]:
 # (what, argv with {placeholders}, a phrase stderr must contain, run outside the course)
 CASES = [
     ("unknown assignment", ["grade", "nope", "{ok}"], "known: 01_xor", False),
+    ("unknown assignment to record", ["mistakes", "nope"], "known: 01_xor", False),
     ("missing submissions", ["grade", "01_xor", "{tmp}/nowhere.zip"], "does not exist", False),
     ("empty zip", ["grade", "01_xor", "{empty}"], "no notebook", False),
     ("zip without a notebook", ["grade", "01_xor", "{none}"], "no notebook", False),

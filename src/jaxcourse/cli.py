@@ -21,10 +21,12 @@ def run_notebooks(args) -> int:
 
 def release(args) -> int:
     from jaxcourse.course import assignments, release
+    from jaxcourse.quality import recording
 
     root = assignments.course_root()
     for path in release.release(root, args.assignments or None):
         print(f"generated {path.relative_to(root)}")
+    print(f"generated {recording.publish(root).relative_to(root)} (known mistakes a notebook can name)")
     return 0
 
 
@@ -43,7 +45,9 @@ def mistakes(args) -> int:
     from jaxcourse.course import assignments
     from jaxcourse.quality import recording
 
-    print("\n".join(recording.record_all(assignments.course_root(), args.assignments or None)))
+    root = assignments.course_root()
+    print("\n".join(recording.record_all(root, args.assignments or None)))
+    print(f"generated {recording.publish(root).relative_to(root)} (known mistakes a notebook can name)")
     return 0
 
 

@@ -293,6 +293,34 @@ def _disk_filler(ctx: Context) -> dict[str, bytes]:
     return _file(_right_or_wrong(ctx, "task-01-forward", "max(_written.values()) >= 400 * 2**20", setup))
 
 
+def _host_descriptors(ctx: Context) -> dict[str, bytes]:
+    """Every descriptor the kernel holds, looked for a writable file outside its own folder's
+    file system (a host file it could grow past every cap, as a kernel's log once was)."""
+    setup = ("import os, stat\n_host_writable = []\nfor _fd in os.listdir('/proc/self/fd'):\n    try:\n"
+             "        _flags = int(open(f'/proc/self/fdinfo/{_fd}').read().split('flags:')[1].split()[0], 8)\n"
+             "        _st = os.fstat(int(_fd))\n    except (OSError, ValueError, IndexError):\n        continue\n"
+             "    if stat.S_ISREG(_st.st_mode) and _flags & 3 and _st.st_dev != os.stat('.').st_dev:\n"
+             "        _host_writable.append(os.readlink(f'/proc/self/fd/{_fd}'))\n"
+             "print('writable files outside my folder:', _host_writable)")
+    return _file(_right_or_wrong(ctx, "task-01-forward", "_host_writable", setup))
+
+
+def _cache_replay(ctx: Context) -> dict[str, bytes]:
+    """Reads the compilation cache its kernel is shown for executables the solution or a test
+    compiled (their names start with the jitted function's), with JAX's own functions, and
+    prints what they hold: a replay needs nothing more. Answers wrongly if it found any."""
+    setup = ("import os, re\nfrom jax._src import compilation_cache as _cc\n"
+             "_dir = os.environ.get('JAX_COMPILATION_CACHE_DIR', '')\n_replayable = []\n"
+             "for _name in sorted(os.listdir(_dir)) if _dir and os.path.isdir(_dir) else []:\n"
+             "    if _name.startswith(('jit_pascal', 'jit_xor_loss', 'jit_init_params', 'jit_hamming', 'jit__')):\n"
+             "        try:\n            _raw = _cc.decompress_executable(open(os.path.join(_dir, _name), 'rb').read())\n"
+             "        except Exception:\n            continue\n"
+             "        _exe, _ = _cc.extract_executable_and_time(_raw)\n"
+             "        _replayable.append((_name[:30], re.findall(rb'[\\w/.]{12,}', _exe)[:5]))\n"
+             "print('executables of the solution or the tests:', _replayable[:5])")
+    return _file(_right_or_wrong(ctx, "task-01-forward", "_replayable", setup))
+
+
 def _thread_bomb(ctx: Context) -> dict[str, bytes]:
     setup = ("import threading\n_stop = threading.Event()\n_started = 0\nfor _i in range(3000):\n"
              "    try:\n        threading.Thread(target=_stop.wait, daemon=True).start()\n"
@@ -525,6 +553,8 @@ CASES = [
     Case("symlink-trap", FULL - 3, "the kernel died", _symlink_trap),
     Case("disk-filler", FULL, "", _disk_filler, unconfined=(FULL - 2, "")),
     Case("thread-bomb", FULL, "", _thread_bomb, unconfined=(FULL - 2, "")),
+    Case("host-descriptors", FULL, "", _host_descriptors),
+    Case("cache-replay", FULL, "", _cache_replay),
     Case("env-leak", FULL, "", _env_leak),
     Case("hostname", FULL, "", _hostname),
     # limits and feedback

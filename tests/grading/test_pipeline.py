@@ -254,6 +254,7 @@ def test_feedback_is_inert_and_shows_no_grader_lines(hostile):
     assert "window.jaxcoursePwned" in page, "the student's output is shown, as text"
     assert "<script>window.jaxcoursePwned" not in page and "<svg xmlns" not in page
     assert "application/javascript" not in page or "shown as text" in page
+    assert "<math" in page and "$h = x$" not in page, "the task's formulas are MathML, drawn offline"
     page = course / "feedback" / "markup-in-notes" / ASSIGNMENT / "01_xor.html"
     cells = page.read_text()[page.read_text().index("<main>"):]
     assert "<img src=x" not in cells and "<script>window" not in cells, "a grade id or Markdown became markup"

@@ -113,6 +113,22 @@ def with_answer(notebook: nbformat.NotebookNode, grade_id: str, code: str) -> nb
     return copy
 
 
+def solved_assignment(root: Path, name: str, released: Path | None = None) -> dict[str, nbformat.NotebookNode]:
+    """{notebook: the release (committed, or `released`) answered by the solution} of an assignment."""
+    source = assignment_folder(root, name)
+    released = released or root / RELEASE / name
+    return {p.name: solved(p, released / p.name) for p in sorted(source.glob("*.ipynb"))}
+
+
+def with_mistake(root: Path, name: str, solution: dict, mistake: Mistake) -> dict[str, nbformat.NotebookNode]:
+    """The solved assignment (`solved_assignment`) with one task answered by a kept mistake."""
+    by_id = {t.grade_id: t for t in tasks(root, name)}
+    if mistake.task not in by_id:
+        raise CourseError(f"{mistake.path}: no task {mistake.task!r} in {name}")
+    notebook = by_id[mistake.task].notebook
+    return {**solution, notebook: with_answer(solution[notebook], mistake.task, mistake.code)}
+
+
 @dataclass(frozen=True)
 class Mistake:
     path: Path

@@ -95,10 +95,17 @@ def _scratch_course(root: Path, name: str, parent: Path) -> Path:
     return course
 
 
+STUDENT_CONFIG = """\
+# `nbgrader validate <notebook>` in this folder reads this file. It sets nothing: without it,
+# nbgrader starts by warning that it found no configuration, which is not a problem of yours.
+"""
+
+
 def generate(root: Path, name: str, parent: Path) -> Path:
     """Generate assignment `name` in a scratch course under `parent`; return that course."""
     course = _scratch_course(root, name, parent)
     succeeded(nbgrader_api(course).generate_assignment(name, force=True), "generate_assignment")
+    (course / RELEASE / name / CONFIG).write_text(STUDENT_CONFIG)
     return course
 
 

@@ -2,7 +2,8 @@
 
 What an answer does is what crosses from the student's kernel to the test kernel (plain data,
 `wire`) and how each test part ends. `items` turns the answers a test part received into a
-comparable form: an error's type, or a value's structure and numbers. Two answers behave alike
+comparable form: an error's type and message (its words, and its numbers to compare within the
+tolerance), or a value's structure and numbers. Two answers behave alike
 on a task when every one of its test parts ends the same way after the same answers, numbers
 within a tolerance. The kept mistakes' behaviour is recorded once per assignment by grading them
 (`jaxcourse mistakes`, `behaviour.json` next to them); a student's answer that lost a task's
@@ -14,15 +15,23 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
+import re
 from pathlib import Path
 
 import numpy as np
 
-FORMAT = "3"  # of the recorded behaviour: a change makes every recording stale
+from jaxcourse.checks import mistake_sentence
+
+FORMAT = "4"  # of the recorded behaviour: a change makes every recording stale
 MAX_NUMBERS = 256  # of one answer, compared one by one; the rest by their count and sum
 MIN_NUMBERS = 2  # a match needs at least this many numbers, not all equal: never one shared scalar
+MIN_ARRAY = 4  # ... or this many, all equal
+MIN_WORDS = 6  # ... or an error whose message has this many words
 RTOL, ATOL = 1e-4, 1e-6
 RECORDING = "behaviour.json"
+NUMBER = re.compile(r"(?<![\w.])-?\d+(?:\.\d+)?(?:[eE][-+]?\d+)?")
+# in an error's message, what differs between runs of one answer: paths, addresses, cell numbers
+RUN_SPECIFIC = re.compile(r"\S*/\S*|0x[0-9a-fA-F]+|In\[\d+\]|\bline \d+|\bid=\d+")
 
 
 def _numbers(value, numbers: list, tags: list, depth: int = 0) -> None:
@@ -74,8 +83,12 @@ def item(answer: str) -> list | None:
     if not isinstance(data, dict) or "described" in data:
         return None
     if "error" in data:
-        kind = data["error"][0] if isinstance(data["error"], list) and data["error"] else "?"
-        return ["error", [str(kind)[:100]], 0, 0.0, []]
+        error = data["error"] if isinstance(data["error"], list) else []
+        kind, message = (error + ["?", ""])[:2] if error else ("?", "")
+        message = RUN_SPECIFIC.sub(" ", str(message)[:2000])
+        numbers = [float(n) for n in NUMBER.findall(message)][:MAX_NUMBERS]
+        template = " ".join(NUMBER.sub("#", message).split())[:300]
+        return ["error", [str(kind)[:100], template], len(numbers), float(np.sum(numbers)) if numbers else 0.0, numbers]
     numbers: list = []
     tags: list = []
     _numbers(data.get("value"), numbers, tags)
@@ -113,9 +126,15 @@ def same(a: list, b: list) -> bool:
 
 
 def informative(behaviour: list) -> bool:
-    """Enough numbers, not all one value, to tell answers apart."""
+    """Enough to tell answers apart: two different numbers, or an array's worth (MIN_ARRAY) of one
+    value, as a box filter that forgot to divide gives, or an error with a message of its own
+    (MIN_WORDS), as JAX's "Gradient only defined for scalar-output functions"; never one scalar."""
     numbers = [x for _, parts in behaviour for i in parts for x in i[4]]
-    return len(numbers) >= MIN_NUMBERS and len({round(x, 6) for x in numbers if np.isfinite(x)}) >= 2
+    distinct = len({round(x, 6) for x in numbers if np.isfinite(x)})
+    if len(numbers) >= MIN_NUMBERS and (distinct >= 2 or len(numbers) >= MIN_ARRAY):
+        return True
+    return any(i[0] == "error" and len(i[1]) > 1 and len(i[1][1].split()) >= MIN_WORDS for _, parts in behaviour
+               for i in parts)
 
 
 def of_task(run_results: list, tests: list[str]) -> list:
@@ -179,9 +198,9 @@ def named_in_run(run, tasks: list, recorded: dict) -> dict[str, dict]:
 
 
 def sentence(mistake: dict) -> str:
-    """What the feedback says of a named mistake: its `why`, and where the idea is taught."""
-    see = f" The idea is taught in chapter {mistake['see']}." if mistake.get("see") else ""
-    return f"Your answer behaves like a known mistake: {mistake['why']}.{see}"
+    """What the feedback says of a named mistake: its `why`, and where the idea is taught (the
+    words a notebook uses before submitting, `checks.mistake_sentence`)."""
+    return mistake_sentence(mistake["why"], mistake.get("see") or "")
 
 
 def key(behaviour: list) -> str:
@@ -197,6 +216,17 @@ def lost_tasks(run, tasks: list) -> dict[str, list]:
     passed = {r.cell: r.passed for r in run.results if r.kind == "test"}
     return {t.grade_id: of_task(run.results, list(t.tests)) for t in tasks
             if t.tests and any(c in passed for c in t.tests) and not all(passed.get(c) for c in t.tests)}
+
+
+def visible_checks(run, tasks: list) -> dict[str, list]:
+    """{task: [[check, kind, count, numbers], ...]} of every task of this notebook whose visible
+    tests failed at a check: what the student's notebook can compare before submitting."""
+    found: dict[str, list] = {}
+    for task in tasks:
+        for result in run.results:
+            if result.cell in task.tests and result.visible is not None and result.visible.check:
+                found.setdefault(task.grade_id, []).append(result.visible.check)
+    return found
 
 
 def stale(root: Path, names: list[str]) -> list[str]:

@@ -28,15 +28,10 @@ CLASS = 200  # the class size the whole-course line projects to
 
 
 def synthetic_class(root: Path, name: str, size: int) -> dict[str, dict[str, nbformat.NotebookNode]]:
-    source = root / assignments.SOURCE / name
     release = root / assignments.RELEASE / name
-    notebooks = sorted(p.name for p in source.glob("*.ipynb"))
-    solved = {nb: assignments.solved(source / nb, release / nb) for nb in notebooks}
-    variants = [solved, {nb: nbformat.read(release / nb, as_version=4) for nb in notebooks}]
-    by_notebook = {t.grade_id: t.notebook for t in assignments.tasks(root, name)}
-    for mistake in assignments.mistakes(root, name):
-        notebook = by_notebook[mistake.task]
-        variants.append({**solved, notebook: assignments.with_answer(solved[notebook], mistake.task, mistake.code)})
+    solved = assignments.solved_assignment(root, name)
+    variants = [solved, {nb: nbformat.read(release / nb, as_version=4) for nb in solved}]
+    variants += [assignments.with_mistake(root, name, solved, m) for m in assignments.mistakes(root, name)]
     return {f"student-{i:03d}": variants[i % len(variants)] for i in range(size)}
 
 

@@ -15,7 +15,7 @@ import nbformat
 
 from jaxcourse.course import release
 from jaxcourse.course.assignments import SOURCE, CourseError
-from jaxcourse.grading import behaviour, submissions
+from jaxcourse.grading import behaviour, offline_math, submissions
 from jaxcourse.grading.outputs import plain_output
 from jaxcourse.grading.steps import Outcome, Run
 
@@ -281,5 +281,9 @@ def feedback(course: Path, assignment: str, students: list[str], everyone: int) 
     page never stops the others')."""
     api = release.nbgrader_api(course)
     if len(students) * 3 >= everyone and api.generate_feedback(assignment, force=True).get("success"):
-        return []
-    return [s for s in students if not api.generate_feedback(assignment, student_id=s, force=True).get("success")]
+        failed = []
+    else:
+        failed = [s for s in students if not api.generate_feedback(assignment, student_id=s, force=True).get("success")]
+    for student in students:
+        offline_math.render_pages(course / "feedback" / student / assignment)
+    return failed

@@ -168,8 +168,11 @@ class Kernel:
             raise KernelDied("the kernel did not start in time")
 
     def _log_path(self) -> Path:
-        # The kernel's own stderr stays with the grader (student code's goes to its outputs).
-        self.log_path = self.parent / f"kernel-{uuid.uuid4().hex[:8]}.log"
+        # The kernel's own stderr (student code's goes to its outputs). A student's kernel keeps
+        # it in its own size-capped folder: student code holds that descriptor, so it must not be
+        # a host file's. The test kernel's stays with the grader.
+        folder = self.workdir if self.role == "student" else self.parent
+        self.log_path = folder / f".kernel-{uuid.uuid4().hex[:8]}.log"
         return self.log_path
 
     def _log(self):
@@ -177,7 +180,9 @@ class Kernel:
 
     def log_tail(self, chars: int = 1500) -> str:
         try:
-            return self.log_path.read_text(errors="replace")[-chars:]
+            with open(os.open(self.log_path, os.O_RDONLY | os.O_NOFOLLOW), "rb") as log:  # never a link planted
+                log.seek(max(0, os.fstat(log.fileno()).st_size - 4 * chars))
+                return log.read().decode(errors="replace")[-chars:]
         except OSError:
             return ""
 

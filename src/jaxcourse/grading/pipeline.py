@@ -61,17 +61,27 @@ def _settings_digest(source_hash: str, limits: Limits, env: dict) -> str:
     return hashlib.sha256(json.dumps([PIPELINE, source_hash, asdict(limits), sorted(env.items())]).encode()).hexdigest()
 
 
-def _warm_cache(course: Path, assignment: str, sources: dict, box: Sandbox, source_hash: str) -> str:
-    """Compile the solution once into a cache that student kernels may only read."""
-    cache = course / gradebook.STATE / "jax-cache" / f"{assignment}-{source_hash[:12]}"
-    ready = cache / ".complete"
+def _warm_cache(course: Path, assignment: str, sources: dict, box: Sandbox, source_hash: str) -> Sandbox:
+    """Two compilation caches: one students' kernels may only read, filled by the release's locked
+    cells alone (what every student's kernel compiles before their answers), and the test kernels'
+    own, filled while the solution is checked against its tests. A student's kernel never sees
+    what the solution or a test compiled."""
+    folder = course / gradebook.STATE / "jax-cache" / f"{assignment}-{source_hash[:12]}"
+    students, tests, ready = folder / "students", folder / "tests", folder / ".complete"
+    warmed = replace(box, cache=str(students), cache_writable=False, test_cache=str(tests))
     if not ready.is_file():
-        shutil.rmtree(cache, ignore_errors=True)
-        writer = replace(box, cache=str(cache), cache_writable=True)
+        shutil.rmtree(folder, ignore_errors=True)
+        for source in sources.values():
+            kernel = pool.one_off(replace(warmed, cache_writable=True))
+            try:
+                for cell in course_cells(submissions.plan(source, source).steps):
+                    kernel.execute(cell, timeout=box.limits.cell_seconds, store_history=False, keep_outputs=False)
+            finally:
+                kernel.kill()
         for name, source in sources.items():
             plan = submissions.plan(source, source)
-            pool.start_ahead(writer, course_cells(plan.steps), 1)
-            run = Run.from_dict(run_job(Job("solution", name, plan.steps, writer)))
+            pool.start_ahead(warmed, course_cells(plan.steps), 1)
+            run = Run.from_dict(run_job(Job("solution", name, plan.steps, warmed)))
             failed = [r for r in run.results if r.kind == "test" and not r.passed]
             if failed:
                 first = next(o for o in (failed[0].visible, failed[0].hidden) if o and o.status != "ok")
@@ -79,8 +89,8 @@ def _warm_cache(course: Path, assignment: str, sources: dict, box: Sandbox, sour
                 details += f"; {failed[0].cell}: {first.error[:400]}"
                 raise CourseError(f"{assignment}/{name}: the solution fails its own tests in the "
                                            f"grader's sandbox ({details})")
-        ready.write_text("solution compiled\n")
-    return str(cache)
+        ready.write_text("release cells and tests compiled\n")
+    return warmed
 
 
 def grade(root: Path, assignment: str, submitted: Path, *, course: Path | None = None, workers: int | None = None,
@@ -148,7 +158,7 @@ def grade(root: Path, assignment: str, submitted: Path, *, course: Path | None =
             warnings.filterwarnings("ignore", category=SAWarning)
             gradebook.prepare(root, assignment, course)
             if warming is not None:
-                box = replace(box, cache=warming.result(), cache_writable=False)
+                box = warming.result()
             if todo and not scheduler:  # the first notebooks' kernels start while the submissions are read
                 for source in sources.values():
                     pool.start_ahead(box, course_cells(submissions.plan(source, source).steps), min(workers, len(todo)))
@@ -219,6 +229,7 @@ def grade(root: Path, assignment: str, submitted: Path, *, course: Path | None =
                     record.lost.update({task: behaviour.key(b) for task, b in lost.items()})
                     if keep_behaviour:
                         record.behaviours.update(lost)
+                        record.visible_checks.update(behaviour.visible_checks(run, tasks))
                     named = behaviour.named_in_run(run, tasks, recorded)
                     record.named.update({cell: m["file"] for cell, m in named.items()})
                     pages[job.student][job.notebook] = (plan, run, None, named)

@@ -81,10 +81,15 @@ def take(sandbox: Sandbox, budget: OutputBudget, role: str = "student") -> Kerne
     return kernel
 
 
+def one_off(sandbox: Sandbox, role: str = "student") -> Kernel:
+    """A started kernel for one use, with none started after it (`take` starts the next)."""
+    return _start(sandbox, role)
+
+
 def tests_sandbox(sandbox: Sandbox) -> Sandbox:
-    """A test kernel's settings: no student code runs in one, so it may add to the compilation
-    cache, and the one that checked the solution can serve the students who come next."""
-    return replace(sandbox, cache_writable=bool(sandbox.cache))
+    """A test kernel's settings: a compilation cache of the test kernels' own, which they add to
+    (no student code runs in one); a student's kernel never sees what a test compiled."""
+    return replace(sandbox, cache=sandbox.test_cache, cache_writable=bool(sandbox.test_cache))
 
 
 def _ready_test_kernel(sandbox: Sandbox, course_cells: list[str], key: str) -> Kernel:

@@ -151,7 +151,12 @@ def _summary(tests: Kernel, outcome: Outcome, timeout: float) -> str:
         return ""
     said, _ = tests.execute(f"{remote.FAILURE_NAME}()", timeout=30, store_history=False)
     text = "".join(o.get("text", "") for o in said.outputs if o.get("output_type") == "stream")
-    return " ".join(text.split())[:300] or "the test failed"
+    try:
+        failure = json.loads(text)
+    except ValueError:
+        return "the test failed"
+    outcome.check = failure.get("check")
+    return " ".join(str(failure.get("summary", "")).split())[:300] or "the test failed"
 
 
 def run_test_part(tests: Kernel, student: Kernel, code: str, timeout: float, hidden: bool,
@@ -184,6 +189,8 @@ def run_test_part(tests: Kernel, student: Kernel, code: str, timeout: float, hid
         outcome.status = "error"
         outcome.error = "the test did not run to its end (the kernel reported success without it)"
     outcome.summary = _summary(tests, outcome, timeout)
+    if hidden:
+        outcome.check = None  # what the student's code gave a hidden check stays with the grader
     outcome.answers = behaviour.items(relay.answers)
     if relay.tainted:  # what the student's code answered after seeing hidden code must not reach feedback
         verdict = "passed" if outcome.status == "ok" else "failed"

@@ -235,8 +235,9 @@ class Sandbox:
 
     env: dict = field(default_factory=dict)
     limits: Limits = field(default_factory=Limits)
-    cache: str | None = None
+    cache: str | None = None  # the compilation cache a kernel of these settings sees at /jaxcache
     cache_writable: bool = False
+    test_cache: str | None = None  # the test kernels' own (`pool.tests_sandbox`): no student's kernel sees it
     isolate: bool | None = None
     warm: bool = True  # kernels forked from a zygote (Linux); False: each a fresh Python
     preload: tuple[str, ...] = ()  # what the zygote imports besides ipykernel and JAX

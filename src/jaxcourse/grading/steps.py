@@ -30,6 +30,7 @@ class Outcome:
     seconds: float = 0.0
     summary: str = ""  # a failed test part in one line a student may see, hidden or not (`remote.failure_summary`)
     answers: list = field(default_factory=list)  # of a test part: what the student's code answered (`behaviour`)
+    check: list | None = None  # of a failed visible part: [check, kind, count, numbers] (`checks.CheckFailed.seen`)
 
 
 @dataclass

@@ -45,6 +45,7 @@ class Student:
     named: dict = field(default_factory=dict)  # test cell: the kept mistake its task's answer behaves like
     lost: dict = field(default_factory=dict)  # task that lost points: `behaviour.key` of how it behaved
     behaviours: dict = field(default_factory=dict)  # task that lost points: its behaviour (`keep_behaviour` only)
+    visible_checks: dict = field(default_factory=dict)  # task: its failed visible checks (`keep_behaviour` only)
 
 
 NOT_ON_ROSTER = "submitted, but not on the roster"

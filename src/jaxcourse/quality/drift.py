@@ -7,6 +7,7 @@ from pathlib import Path
 
 from jaxcourse.course import assignments, descriptions, release
 from jaxcourse.grading import behaviour
+from jaxcourse.quality import recording
 
 
 def problems(root: Path, names: list[str] | None = None) -> list[str]:
@@ -15,4 +16,6 @@ def problems(root: Path, names: list[str] | None = None) -> list[str]:
     differences = release.release_differences(root, names)
     if differences:
         differences.append("exercises/ is out of date: run `make release` and commit it")
-    return differences + descriptions.undescribed_in(root, chosen) + behaviour.stale(root, chosen)
+    stale = behaviour.stale(root, chosen)
+    table = [] if stale else recording.publish_drift(root)
+    return differences + descriptions.undescribed_in(root, chosen) + stale + table

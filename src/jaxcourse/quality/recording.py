@@ -8,8 +8,9 @@ import os
 import tempfile
 from pathlib import Path
 
+from jaxcourse import checks
 from jaxcourse.course import assignments
-from jaxcourse.grading import pipeline, submissions
+from jaxcourse.grading import behaviour, pipeline, submissions
 from jaxcourse.grading.behaviour import FORMAT, RECORDING, informative, same, source_digest
 
 
@@ -17,14 +18,9 @@ def record(root: Path, name: str, workers: int | None = None, progress: bool = T
     """Grade every kept mistake of `name` (the solution with one task's answer replaced) and keep
     how each behaves in `behaviour.json`; return its path and the problems found (a mistake that
     keeps its points, two that behave alike)."""
-    source = root / assignments.SOURCE / name
-    release = root / assignments.RELEASE / name
-    by_notebook = {t.grade_id: t.notebook for t in assignments.tasks(root, name)}
-    solved = {p.name: assignments.solved(p, release / p.name) for p in sorted(source.glob("*.ipynb"))}
+    solved = assignments.solved_assignment(root, name)
     kept = {m.path.stem: m for m in assignments.mistakes(root, name)}
-    students = {stem: {**solved, by_notebook[m.task]: assignments.with_answer(solved[by_notebook[m.task]], m.task,
-                                                                              m.code)}
-                for stem, m in kept.items()}
+    students = {stem: assignments.with_mistake(root, name, solved, m) for stem, m in kept.items()}
     problems = []
     with tempfile.TemporaryDirectory(prefix=f"jc-{os.getpid()}-mistakes-") as tmp:
         folder = submissions.write_class(Path(tmp) / "submissions", students)
@@ -37,7 +33,8 @@ def record(root: Path, name: str, workers: int | None = None, progress: bool = T
             problems.append(f"{name}/{stem}: keeps the points of {mistake.task}: nothing to record")
             continue
         recorded["mistakes"][stem] = {"file": stem, "task": mistake.task, "why": mistake.why, "see": mistake.see,
-                                      "behaviour": seen}
+                                      "behaviour": seen,
+                                      "visible": report.students[stem].visible_checks.get(mistake.task, [])}
     entries = list(recorded["mistakes"].values())
     for i, a in enumerate(entries):
         for b in entries[i + 1:]:
@@ -57,8 +54,40 @@ def record_all(root: Path, names: list[str] | None = None) -> list[str]:
     per problem found."""
     lines = []
     for name in names or assignments.assignment_names(root):
+        assignments.assignment_folder(root, name)  # an unknown name: one line, not silence
         if not assignments.mistakes(root, name):
             continue
         path, problems = record(root, name)
         lines += [f"{name}: {path.relative_to(root)}", *(f"  warning: {p}" for p in problems)]
     return lines
+
+
+def notebook_table(root: Path) -> str:
+    """`checks.KNOWN_MISTAKES`: for every kept mistake whose visible test fails at a check, that
+    check, how it failed and the numbers the cell's checks saw. Only the visible inputs' outcomes:
+    nothing about hidden inputs or the solution. Generated from the recordings, never by hand."""
+    table = []
+    for name in assignments.assignment_names(root):
+        recorded = behaviour.load(root, name)
+        for stem, mistake in sorted(recorded.get("mistakes", {}).items()):
+            for what, kind, count, numbers in mistake.get("visible", []):
+                if checks.informative(numbers):
+                    table.append({"assignment": name, "file": stem, "task": mistake["task"], "why": mistake["why"],
+                                  "see": mistake["see"], "what": what, "kind": kind, "count": count,
+                                  "numbers": [float(f"{x:.7g}") for x in numbers]})
+    return json.dumps(table, indent=None, separators=(",", ":")) + "\n"
+
+
+def publish(root: Path) -> Path:
+    """Write the table a student's notebook names known mistakes from (`jaxcourse release`)."""
+    path = root / "src" / "jaxcourse" / checks.KNOWN_MISTAKES.name
+    path.write_text(notebook_table(root))
+    return path
+
+
+def publish_drift(root: Path) -> list[str]:
+    path = root / "src" / "jaxcourse" / checks.KNOWN_MISTAKES.name
+    if not path.is_file() or path.read_text() != notebook_table(root):
+        return [f"{path.relative_to(root)} does not match the kept mistakes' recordings: run `make release` "
+                "and commit it"]
+    return []

@@ -15,9 +15,10 @@ from jaxcourse.course.assignments import (
     CourseError,
     assignment_folder,
     mistakes,
-    solved,
+    solved_assignment,
     tasks,
     with_answer,
+    with_mistake,
 )
 from jaxcourse.course.release import generate, release_drift
 from jaxcourse.grading import pipeline, submissions
@@ -47,7 +48,7 @@ def validate(root: Path, name: str, env: dict[str, str] | None = None, *, plain:
     `mutants` (a cap per task, None for all, 0 for none) also runs `jaxcourse audit` in the same
     grading run: its report comes back as the check named "audit".
     """
-    source_folder = assignment_folder(root, name)
+    assignment_folder(root, name)  # an unknown name: one line
     all_tasks = tasks(root, name)
     by_id = {t.grade_id: t for t in all_tasks}
     if not all_tasks:
@@ -56,9 +57,8 @@ def validate(root: Path, name: str, env: dict[str, str] | None = None, *, plain:
         course = generate(root, name, Path(tmp))
         released = course / RELEASE / name
         drift = release_drift(root, name, course)
-        notebooks = sorted(p.name for p in source_folder.glob("*.ipynb"))
-        solution = {nb: solved(source_folder / nb, released / nb) for nb in notebooks}
-        release_copy = {nb: nbformat.read(released / nb, as_version=4) for nb in notebooks}
+        solution = solved_assignment(root, name, released)
+        release_copy = {nb: nbformat.read(released / nb, as_version=4) for nb in solution}
         if plain:
             # The course's own notebooks: their kernels may share one compilation cache.
             plain_scores = autograde(course, name, {"solution": solution},
@@ -66,13 +66,9 @@ def validate(root: Path, name: str, env: dict[str, str] | None = None, *, plain:
         students = {"solution": solution, "release": release_copy}
         expectations = {}
         for mistake in mistakes(root, name):
-            task = by_id.get(mistake.task)
-            if task is None:
-                raise CourseError(f"{mistake.path}: no task {mistake.task!r} in {name}")
             student = f"mistake-{mistake.path.stem}"
-            notebook = with_answer(solution[task.notebook], task.grade_id, mistake.code)
-            students[student] = {**solution, task.notebook: notebook}
-            expectations[student] = (task, mistake)
+            students[student] = with_mistake(root, name, solution, mistake)
+            expectations[student] = (by_id[mistake.task], mistake)
         every = dict(solution)  # a kept mistake in every task, one notebook: every lost part must say why
         for mistake in {m.task: m for m in mistakes(root, name)}.values():
             notebook = by_id[mistake.task].notebook
