@@ -157,3 +157,46 @@ def test_the_published_table_holds_only_visible_outcomes_of_kept_mistakes():
     assert {tuple(sorted(e)) for e in table} == {
         ("assignment", "count", "file", "kind", "numbers", "see", "task", "what", "why")}
     assert all(checks.informative(e["numbers"]) for e in table)
+
+
+def _residuals(t):
+    return jnp.concatenate([10.0 * (t[1:] - t[:-1] ** 2), 1.0 - t])
+
+
+def test_a_handed_over_computation_is_run_and_measured_where_it_is_checked():
+    import jax
+
+    spec = jax.ShapeDtypeStruct((40,), jnp.float32)
+
+    def jacobian_free(t, u):
+        _, j_u = jax.jvp(_residuals, (t,), (u,))
+        return jax.vjp(_residuals, t)[1](j_u)[0]
+
+    def with_jacobian(t, u):
+        jacobian = jax.jacfwd(_residuals)(t)
+        return jacobian.T @ (jacobian @ u)
+
+    free = checks.expect_computation(checks.hand_over(jacobian_free, spec, spec))
+    full = checks.expect_computation(checks.hand_over(with_jacobian, spec, spec))
+    t, u = jnp.linspace(-1.0, 1.0, 40), jnp.ones(40)
+    np.testing.assert_allclose(free(t, u), full(t, u), rtol=1e-5)
+    assert free.largest_array() == 79 and full.largest_array() == 79 * 40  # the residuals; the Jacobian
+    assert {"multiply", "add"} <= free.operations() and "dot_general" in full.operations()
+
+
+def test_a_computation_the_test_kernel_must_not_run_is_refused():
+    import jax
+    from jax import export
+
+    spec = jax.ShapeDtypeStruct((3, 3), jnp.float32)
+    big = jnp.asarray(np.random.default_rng(0).normal(size=(600, 600)), jnp.float32)  # a 1.4 MB constant
+    cases = [(b"not a computation", "handed over bytes that are not a computation"),
+             ([1.0, 2.0], "handed over something that is not a computation"),
+             (checks.hand_over(lambda x: x.sum() + (big * x[0, 0]).sum(), spec), "handed over a computation too large to run"),
+             (checks.hand_over(jnp.linalg.inv, spec), "handed over a computation that calls outside JAX"),
+             (bytes(export.export(jax.jit(jnp.sin), platforms=["tpu"])(spec).serialize()),
+              "handed over a computation for another platform")]
+    for blob, kind in cases:
+        with pytest.raises(checks.CheckFailed) as failed:
+            checks.expect_computation(blob, "the product handed over")
+        assert (failed.value.kind, failed.value.what) == (kind, "the product handed over"), str(failed.value)

@@ -162,3 +162,84 @@ def in_student(function):
     the student's kernel instead, with plain data (numbers, arrays, tuples, lists, dicts) in and out.
     """
     return function
+
+
+MAX_HANDED_OVER_BYTES = 2**20  # a serialized computation of an exercise is a few kB
+# sharding annotations only: any other custom call may be a host callback, or code of no one's review
+ALLOWED_CUSTOM_CALLS = frozenset({"Sharding", "SPMDFullToShardShape", "SPMDShardToFullShape"})
+
+
+def hand_over(function, *specs) -> bytes:
+    """In an `in_student` helper: `function` (the student's computation, closed over their code)
+    traced for arguments of these shapes and dtypes (`jax.ShapeDtypeStruct`s or arrays) and
+    serialized with `jax.export`. The bytes are plain data: the test kernel runs the computation
+    and measures it itself (`expect_computation`), so what it checks is what the code computes,
+    never what the student's kernel says about it."""
+    import jax
+    from jax import export
+
+    return bytes(export.export(jax.jit(function))(*specs).serialize())
+
+
+class Computation:
+    """A computation handed over by the student's code (`hand_over`), checked and loaded in the
+    test kernel: call it, and read its arrays and operations from its StableHLO module."""
+
+    def __init__(self, exported):
+        self.exported = exported
+        self.text = exported.mlir_module()
+
+    def __call__(self, *args):
+        return self.exported.call(*args)
+
+    def largest_array(self) -> int:
+        """Entries of the largest array (argument, constant or intermediate) in the module."""
+        import re
+
+        sizes = [int(np.prod([int(d) for d in dims.split("x") if d])) if dims else 1
+                 for dims in re.findall(r"tensor<((?:\d+x)*)[a-z]\w*>", self.text)]
+        return max(sizes, default=0)
+
+    def operation_count(self) -> int:
+        """How many operations its module holds (a Python loop unrolled by tracing shows here)."""
+        import re
+
+        return len(re.findall(r"\bstablehlo\.\w+", self.text))
+
+    def operations(self) -> set[str]:
+        """The StableHLO operations it applies (`dot_general`, `exponential`, ...)."""
+        import re
+
+        return set(re.findall(r"\bstablehlo\.(\w+)", self.text))
+
+
+def expect_computation(blob, name: str = "the computation handed over") -> Computation:
+    """The computation a student's code handed over (`hand_over`), loaded in the test kernel
+    after checking it is one this kernel may run: bytes of a serialized `jax.export`, at most
+    MAX_HANDED_OVER_BYTES (no huge constants), for this kernel's platform, with no custom call
+    outside ALLOWED_CUSTOM_CALLS (no host callback: no Python of the student's runs here)."""
+    import re
+
+    import jax
+    from jax import export
+
+    if not isinstance(blob, bytes | bytearray):
+        raise CheckFailed(f"got {type(blob).__name__}, not a serialized computation: {name}", name,
+                          "handed over something that is not a computation")
+    if len(blob) > MAX_HANDED_OVER_BYTES:
+        raise CheckFailed(f"{len(blob):,} bytes, more than {MAX_HANDED_OVER_BYTES:,} (a huge constant?): {name}",
+                          name, "handed over a computation too large to run")
+    try:
+        exported = export.deserialize(bytearray(blob))
+    except Exception as err:  # bytes that are not a serialized computation
+        raise CheckFailed(f"not a serialized computation ({type(err).__name__}): {name}", name,
+                          "handed over bytes that are not a computation") from None
+    if jax.default_backend() not in exported.platforms:
+        raise CheckFailed(f"made for {', '.join(exported.platforms)}, not {jax.default_backend()}: {name}", name,
+                          "handed over a computation for another platform")
+    computation = Computation(exported)
+    custom = set(re.findall(r"stablehlo\.custom_call\s+@([\w.$-]+)", computation.text)) - ALLOWED_CUSTOM_CALLS
+    if custom:
+        raise CheckFailed(f"calls {', '.join(sorted(custom))}, which the grader does not run: {name}", name,
+                          "handed over a computation that calls outside JAX")
+    return computation

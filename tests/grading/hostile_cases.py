@@ -321,6 +321,51 @@ def _cache_replay(ctx: Context) -> dict[str, bytes]:
     return _file(_right_or_wrong(ctx, "task-01-forward", "_replayable", setup))
 
 
+SERVER_REPLACED = """import builtins, gc, sys
+_requests = []
+_serve = getattr(builtins, "__jaxcourse_serve__", None)
+def _listening_server():
+    from jaxcourse.grading import remote
+    _exchange = remote.exchange
+    def _logged(kernel, prompt):
+        text = _exchange(kernel, prompt)
+        _requests.append(text[:200])
+        return text
+    remote.exchange = _logged
+    try:
+        _serve()
+    finally:
+        remote.exchange = _exchange
+if _serve is not None:
+    builtins.__jaxcourse_serve__ = _listening_server
+    from jaxcourse.grading import remote as _remote
+    _exchange_first = _remote.exchange
+    def _exchange_logged(kernel, prompt):
+        text = _exchange_first(kernel, prompt)
+        _requests.append(text[:200])
+        return text
+    _remote.exchange = _exchange_logged
+def _frames(phase, info):
+    frame = sys._getframe(1)
+    while frame is not None:
+        if frame.f_code.co_name == "respond":
+            _requests.append(str(frame.f_locals.get("text", ""))[:200])
+        frame = frame.f_back
+gc.callbacks.append(_frames)
+gc.set_threshold(1, 1, 1)
+"""
+
+
+def _server_replaced(ctx: Context) -> dict[str, bytes]:
+    """Replaces the request server and hooks the garbage collector to read the tests' requests
+    (task 1's), then answers task 2 wrongly if it read any and prints them (into its feedback)."""
+    notebook = ctx.with_answer("task-01-forward", SERVER_REPLACED + ctx.answer("task-01-forward"))
+    setup = "print('requests read:', _requests[:3])"
+    right = "\n".join("    " + line for line in ctx.answer("task-02-loss").splitlines())
+    wrong = "\n".join("    " + line for line in ctx.mistake("task-02-loss").splitlines() if not line.startswith("#"))
+    return _file(ctx.with_answer("task-02-loss", f"{setup}\nif _requests:\n{wrong}\nelse:\n{right}\n", notebook))
+
+
 def _thread_bomb(ctx: Context) -> dict[str, bytes]:
     setup = ("import threading\n_stop = threading.Event()\n_started = 0\nfor _i in range(3000):\n"
              "    try:\n        threading.Thread(target=_stop.wait, daemon=True).start()\n"
@@ -555,6 +600,7 @@ CASES = [
     Case("thread-bomb", FULL, "", _thread_bomb, unconfined=(FULL - 2, "")),
     Case("host-descriptors", FULL, "", _host_descriptors),
     Case("cache-replay", FULL, "", _cache_replay),
+    Case("server-replaced", FULL, "put back", _server_replaced),
     Case("env-leak", FULL, "", _env_leak),
     Case("hostname", FULL, "", _hostname),
     # limits and feedback

@@ -6,9 +6,10 @@ from __future__ import annotations
 
 import ast
 
-CHECKS = ("expect_close", "expect_equal", "expect_shape", "expect_true", "expect_jax_array")
+CHECKS = ("expect_close", "expect_equal", "expect_shape", "expect_true", "expect_jax_array", "expect_computation")
 # where each check's description is, by position: expect_true(condition, message), the others (value, ..., name)
-DESCRIPTION_AT = {"expect_true": 1, "expect_jax_array": 1, "expect_shape": 2, "expect_close": 2, "expect_equal": 2}
+DESCRIPTION_AT = {"expect_true": 1, "expect_jax_array": 1, "expect_shape": 2, "expect_close": 2, "expect_equal": 2,
+                  "expect_computation": 1}
 
 
 def description_template(call: ast.Call) -> str:

@@ -16,6 +16,7 @@ still do it from inside the same process, which is why tests are decided in a ke
 from __future__ import annotations
 
 import builtins
+import gc
 import hashlib
 import importlib
 import sys
@@ -26,7 +27,7 @@ WATCHED = (
     "builtins", "math", "operator", "functools",
     "numpy", "numpy.testing", "numpy.linalg",
     "jax", "jax.numpy", "jax.random", "jax.nn", "jax.lax", "jax.tree_util",
-    "jaxcourse.checks",
+    "jaxcourse.checks", "jaxcourse.grading.remote", "jaxcourse.grading.wire",
 )
 ALIASES = {"np": "numpy", "jnp": "jax.numpy", "jax": "jax", "lax": "jax.lax"}
 SHELL_LISTS = ("input_transformers_cleanup", "input_transformers_post", "ast_transformers")
@@ -85,6 +86,7 @@ def install(secret: str, shell=None, watched=WATCHED) -> None:
     custom_exceptions = shell.custom_exceptions
     hooks = {name: getattr(sys, name) for name in SYS_HOOKS}
     meta_path, path_hooks = list(sys.meta_path), list(sys.path_hooks)
+    gc_callbacks, gc_threshold = list(gc.callbacks), gc.get_threshold()  # a callback can walk up any frame
     jax = modules.get("jax")
     config = dict(jax.config.values) if jax is not None else {}
     threads = set(threading.enumerate())
@@ -143,6 +145,10 @@ def install(secret: str, shell=None, watched=WATCHED) -> None:
         if sys.path_hooks != path_hooks:
             sys.path_hooks[:] = path_hooks
             changed.append("sys.path_hooks")
+        if gc.callbacks != gc_callbacks or gc.get_threshold() != gc_threshold:
+            gc.callbacks[:] = gc_callbacks
+            gc.set_threshold(*gc_threshold)
+            changed.append("gc.callbacks")
         if jax is not None:
             for key, value in config.items():
                 if jax.config.values.get(key) != value:

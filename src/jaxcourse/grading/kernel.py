@@ -153,8 +153,9 @@ class Kernel:
         bootstrap = ("import warnings as _w\n_w.filterwarnings('ignore', "
                      "message='Error writing persistent compilation cache entry')\ndel _w\n")
         if self.role == "student":
-            bootstrap += (f"import jaxcourse.grading.guard as _g\n_g.install({self.secret!r})\ndel _g\n"
-                          "import jaxcourse.grading.remote as _r\n_r.install_server(get_ipython())\ndel _r\n")
+            # the server first: the guard's snapshot holds it, and puts it back before every test
+            bootstrap += ("import jaxcourse.grading.remote as _r\n_r.install_server(get_ipython())\ndel _r\n"
+                          f"import jaxcourse.grading.guard as _g\n_g.install({self.secret!r})\ndel _g\n")
         else:
             bootstrap += "import jaxcourse.grading.remote as _r\n_r.install_tests(get_ipython())\ndel _r\n"
         outcome, _ = self.execute(bootstrap, timeout=self.sandbox.limits.start_seconds, store_history=False)
