@@ -56,10 +56,17 @@ def test_decoding_refuses_what_it_did_not_write(text, why):
         wire.decode(text)
 
 
-def test_a_test_is_read_for_every_name_it_mentions_and_how_its_first_line_starts():
-    code = "import numpy as np\n_x = forward(params, X)\ndef _f(a):\n    return helper(a) + _x\n"
+def test_a_test_is_read_for_every_name_it_reads_before_binding_it_and_how_its_first_line_starts():
+    code = ("import numpy as np\n_x = forward(params, X)\ndef _f(a):\n    return helper(a) + _x\n"
+            "for _n in range(3):\n    _y = _f(_n) + model\nmodel = 1\n_g = [_k for _k in _seen]\n"
+            "_z = 1\n_z += loss\nwith open(path) as _h:\n    _h.read()\n")
     names, starts_simply = relay.read_test(code)
-    assert {"forward", "params", "X", "helper", "_x"} <= set(names) and starts_simply
+    assert set(names) == {"forward", "params", "X", "helper", "range", "model", "_seen", "loss", "open", "path"}
+    assert starts_simply
+    # a hidden part's own helper and inputs are never named to the student's kernel
+    hidden = "def _forward_numpy(layers, x):\n    return x\n_x = np.ones(3)\ncheck(forward(_x), _forward_numpy(1, _x))\n"
+    assert set(relay.read_test(hidden)[0]) == {"np", "check", "forward"}
+    assert relay.read_test("x = f(x)")[0] == ("f", "x")  # read before it is bound: the student's
     assert relay.read_test("def (:") == ((), False)
     assert not relay.read_test("expect_close(\n    forward(X), Y)")[1]
     assert not relay.read_test("for x in X:\n    check(x)")[1]

@@ -105,17 +105,109 @@ _PARSING = threading.Lock()  # CPython 3.11's ast.parse is not thread-safe: two 
 # fail with "AST constructor recursion depth mismatch", and cost a student a notebook
 
 
+class _Order(ast.NodeVisitor):
+    """The names a cell reads before it binds them, in the order Python runs its statements: a
+    name the test binds itself (its helper, its input) is its own, never asked of the student's
+    kernel, so no request names it. A function body runs when called, after the cell has bound
+    its names: what it reads and neither it nor the cell binds is read."""
+
+    def __init__(self):
+        self.read_first: set[str] = set()
+        self.bound: set[str] = set()
+        self.later: set[str] = set()
+
+    def visit_Name(self, node: ast.Name) -> None:
+        if isinstance(node.ctx, ast.Load):
+            if node.id not in self.bound:
+                self.read_first.add(node.id)
+        else:
+            self.bound.add(node.id)
+
+    def _runs_later(self, node, parameters=()) -> None:
+        names = [n for n in ast.walk(node) if isinstance(n, ast.Name)]
+        own = set(parameters) | {n.id for n in names if not isinstance(n.ctx, ast.Load)}
+        own |= {a.arg for n in ast.walk(node) if isinstance(n, ast.arguments)
+                for a in [*n.posonlyargs, *n.args, *n.kwonlyargs, n.vararg, n.kwarg] if a is not None}
+        self.later |= {n.id for n in names if isinstance(n.ctx, ast.Load)} - own
+
+    @staticmethod
+    def _parameters(args: ast.arguments) -> list[str]:
+        return [a.arg for a in [*args.posonlyargs, *args.args, *args.kwonlyargs, args.vararg, args.kwarg]
+                if a is not None]
+
+    def visit_FunctionDef(self, node) -> None:
+        for item in [*node.decorator_list, *node.args.defaults, *node.args.kw_defaults]:
+            if item is not None:
+                self.visit(item)
+        self.bound.add(node.name)
+        self._runs_later(ast.Module(body=node.body, type_ignores=[]), self._parameters(node.args))
+
+    visit_AsyncFunctionDef = visit_FunctionDef
+
+    def visit_ClassDef(self, node) -> None:
+        for item in [*node.decorator_list, *node.bases]:
+            self.visit(item)
+        self.bound.add(node.name)
+        self._runs_later(ast.Module(body=node.body, type_ignores=[]))
+
+    def visit_Lambda(self, node) -> None:
+        self._runs_later(node.body, self._parameters(node.args))
+
+    def _comprehension(self, node) -> None:  # runs now; its loop names are its own
+        own = {n.id for g in node.generators for n in ast.walk(g.target) if isinstance(n, ast.Name)}
+        for n in ast.walk(node):
+            if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load) and n.id not in own | self.bound:
+                self.read_first.add(n.id)
+
+    visit_ListComp = visit_SetComp = visit_DictComp = visit_GeneratorExp = _comprehension
+
+    def visit_Assign(self, node) -> None:
+        self.visit(node.value)
+        for target in node.targets:
+            self.visit(target)
+
+    def visit_AnnAssign(self, node) -> None:
+        if node.value is not None:
+            self.visit(node.value)
+        self.visit(node.target)
+
+    def visit_AugAssign(self, node) -> None:
+        if isinstance(node.target, ast.Name) and node.target.id not in self.bound:
+            self.read_first.add(node.target.id)
+        self.visit(node.value)
+        self.visit(node.target)
+
+    def visit_Import(self, node) -> None:
+        for alias in node.names:
+            self.bound.add((alias.asname or alias.name).split(".")[0])
+
+    visit_ImportFrom = visit_Import
+
+    def visit_ExceptHandler(self, node) -> None:
+        if node.type is not None:
+            self.visit(node.type)
+        if node.name:
+            self.bound.add(node.name)
+        for statement in node.body:
+            self.visit(statement)
+
+    def names(self) -> set[str]:
+        return self.read_first | (self.later - self.bound)
+
+
 @functools.lru_cache(maxsize=512)
 def read_test(code: str) -> tuple[tuple[str, ...], bool]:
-    """Every name `code` mentions (what a test may need from the student's kernel), and whether its
-    first line is a whole simple statement (an import, say), so that the grader's name lookup can go
-    before it on the same line."""
+    """Every name `code` reads before binding it (what a test may need from the student's kernel),
+    and whether its first line is a whole simple statement (an import, say), so that the grader's
+    name lookup can go before it on the same line."""
     with _PARSING:
         try:
             tree = ast.parse(code)
         except SyntaxError:
             return (), False
-    names = tuple(sorted({node.id for node in ast.walk(tree) if isinstance(node, ast.Name)}))
+    order = _Order()
+    order.visit(tree)
+    names = tuple(sorted(order.names()))
     if not tree.body:
         return names, False
     first = tree.body[0]
