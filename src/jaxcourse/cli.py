@@ -26,7 +26,9 @@ def release(args) -> int:
     root = assignments.course_root()
     for path in release.release(root, args.assignments or None):
         print(f"generated {path.relative_to(root)}")
-    print(f"generated {recording.publish(root).relative_to(root)} (known mistakes a notebook can name)")
+    table = recording.publish(root)
+    if table is not None:
+        print(f"generated {table.relative_to(root)} (known mistakes a notebook can name)")
     return 0
 
 
@@ -47,7 +49,9 @@ def mistakes(args) -> int:
 
     root = assignments.course_root()
     print("\n".join(recording.record_all(root, args.assignments or None)))
-    print(f"generated {recording.publish(root).relative_to(root)} (known mistakes a notebook can name)")
+    table = recording.publish(root)
+    if table is not None:
+        print(f"generated {table.relative_to(root)} (known mistakes a notebook can name)")
     return 0
 
 

@@ -61,16 +61,22 @@ def _settings_digest(source_hash: str, limits: Limits, env: dict) -> str:
     return hashlib.sha256(json.dumps([PIPELINE, source_hash, asdict(limits), sorted(env.items())]).encode()).hexdigest()
 
 
-def _warm_cache(course: Path, assignment: str, sources: dict, box: Sandbox, source_hash: str) -> Sandbox:
+def _warm_cache(course: Path, assignment: str, sources: dict, box: Sandbox, source_hash: str,
+                own_class: bool = False) -> Sandbox:
     """Two compilation caches: one students' kernels may only read, filled by the release's locked
     cells alone (what every student's kernel compiles before their answers), and the test kernels'
     own, filled while the solution is checked against its tests. A student's kernel never sees
-    what the solution or a test compiled."""
+    what the solution or a test compiled. `own_class`: the submissions are the course's own
+    (validate, the kept mistakes, mutants), which may read all the solution's run compiled."""
     folder = course / gradebook.STATE / "jax-cache" / f"{assignment}-{source_hash[:12]}"
     students, tests, ready = folder / "students", folder / "tests", folder / ".complete"
+    if own_class:
+        students = folder / "own"
     warmed = replace(box, cache=str(students), cache_writable=False, test_cache=str(tests))
+    checking = replace(warmed, cache_writable=True) if own_class else warmed
+    ready = folder / (".own-complete" if own_class else ".complete")
     if not ready.is_file():
-        shutil.rmtree(folder, ignore_errors=True)
+        shutil.rmtree(students, ignore_errors=True)
         for source in sources.values():
             kernel = pool.one_off(replace(warmed, cache_writable=True))
             try:
@@ -80,8 +86,8 @@ def _warm_cache(course: Path, assignment: str, sources: dict, box: Sandbox, sour
                 kernel.kill()
         for name, source in sources.items():
             plan = submissions.plan(source, source)
-            pool.start_ahead(warmed, course_cells(plan.steps), 1)
-            run = Run.from_dict(run_job(Job("solution", name, plan.steps, warmed)))
+            pool.start_ahead(checking, course_cells(plan.steps), 1)
+            run = Run.from_dict(run_job(Job("solution", name, plan.steps, checking)))
             failed = [r for r in run.results if r.kind == "test" and not r.passed]
             if failed:
                 first = next(o for o in (failed[0].visible, failed[0].hidden) if o and o.status != "ok")
@@ -99,11 +105,12 @@ def grade(root: Path, assignment: str, submitted: Path, *, course: Path | None =
           env: dict | None = None, isolate: bool | None = None, cache: bool = True,
           progress: bool = True, feedback: bool = True, show_hidden: bool = False,
           roster: Path | None = None, policy: lateness.Policy | None = None, warm: bool = True,
-          keep_behaviour: bool = False) -> Report:
+          keep_behaviour: bool = False, own_class: bool = False) -> Report:
     """`roster`: who is enrolled (kept for later runs and `jaxcourse export`); `policy`: the late
     policy (kept too). Without them, the ones given to the last run are used. `warm`: kernels
     forked from a zygote (False: a fresh Python each, for the bench). `keep_behaviour`: each lost
-    task's whole behaviour in the report (`behaviour.record`)."""
+    task's whole behaviour in the report (`behaviour.record`). `own_class`: the submissions are the
+    course's own (`validate`, `mistakes`): their kernels may read what the solution compiled."""
     start = time.monotonic()
     course = Path(course or root / "grading").resolve()
     limits = limits or Limits()
@@ -148,7 +155,7 @@ def grade(root: Path, assignment: str, submitted: Path, *, course: Path | None =
         # The solution fills the compilation cache while nbgrader generates the assignment: they
         # need different things (a kernel, this process), so they overlap.
         with ThreadPoolExecutor(1) as background:
-            warming = (background.submit(_warm_cache, course, assignment, sources, box, source_hash)
+            warming = (background.submit(_warm_cache, course, assignment, sources, box, source_hash, own_class)
                        if todo and cache and box.isolate else None)
             # nbgrader's imports take a second: here, once the solution's kernel has started
             from nbgrader.api import Gradebook

@@ -25,7 +25,7 @@ def record(root: Path, name: str, workers: int | None = None, progress: bool = T
     with tempfile.TemporaryDirectory(prefix=f"jc-{os.getpid()}-mistakes-") as tmp:
         folder = submissions.write_class(Path(tmp) / "submissions", students)
         report = pipeline.grade(root, name, folder, course=Path(tmp) / "course", workers=workers,
-                                progress=progress, feedback=False, keep_behaviour=True)
+                                progress=progress, feedback=False, keep_behaviour=True, own_class=True)
     recorded = {"source": source_digest(root, name), "format": FORMAT, "mistakes": {}}
     for stem, mistake in kept.items():
         seen = report.students[stem].behaviours.get(mistake.task)
@@ -78,15 +78,24 @@ def notebook_table(root: Path) -> str:
     return json.dumps(table, indent=None, separators=(",", ":")) + "\n"
 
 
-def publish(root: Path) -> Path:
+def _table_path(root: Path) -> Path | None:
+    """Where the course's package keeps the table; None for a course folder without the package."""
+    package = root / "src" / "jaxcourse"
+    return package / checks.KNOWN_MISTAKES.name if package.is_dir() else None
+
+
+def publish(root: Path) -> Path | None:
     """Write the table a student's notebook names known mistakes from (`jaxcourse release`)."""
-    path = root / "src" / "jaxcourse" / checks.KNOWN_MISTAKES.name
-    path.write_text(notebook_table(root))
+    path = _table_path(root)
+    if path is not None:
+        path.write_text(notebook_table(root))
     return path
 
 
 def publish_drift(root: Path) -> list[str]:
-    path = root / "src" / "jaxcourse" / checks.KNOWN_MISTAKES.name
+    path = _table_path(root)
+    if path is None:
+        return []
     if not path.is_file() or path.read_text() != notebook_table(root):
         return [f"{path.relative_to(root)} does not match the kept mistakes' recordings: run `make release` "
                 "and commit it"]
