@@ -106,3 +106,39 @@ def test_a_hung_worker_is_noticed_its_notebook_graded_again_and_a_failed_run_cha
     assert scores == {"solution": 12.0, "stuck": 12.0, "release": 0.0}
     assert not list(Path("/tmp").glob(f"jc-{__import__('os').getpid()}-*")), "the failed run left folders"
     assert NOTEBOOK  # the notebook every case is built around
+
+
+def test_a_thread_that_comes_back_to_a_job_given_up_on_stops_without_hiding_the_next_stall():
+    from jaxcourse.grading import watchdog
+
+    class Held:
+        stopped = False
+
+        def stop_processes(self):
+            self.stopped = True
+
+    held, later = Held(), Held()
+    came_back: dict = {}
+
+    def job():
+        with watchdog.working_on("grade-test-abandoned"):
+            watchdog.claim(held)
+            gave_up.wait(10)
+            before = watchdog.quiet_for()
+            watchdog.beat()
+            came_back["quiet"] = watchdog.quiet_for() >= before
+            try:
+                watchdog.claim(later)
+            except watchdog.Abandoned as err:
+                came_back["stopped"] = str(err)
+
+    gave_up = threading.Event()
+    thread = threading.Thread(target=job)
+    thread.start()
+    time.sleep(0.2)
+    assert watchdog.stop_kernels_of("grade-test-abandoned") == 1 and held.stopped
+    gave_up.set()
+    thread.join(10)
+    assert came_back["quiet"], "a beat from a job given up on counted as progress"
+    assert "gave up" in came_back["stopped"]
+    watchdog.check_abandoned()  # this thread's job (none) goes on

@@ -15,8 +15,10 @@ import shutil
 import signal
 import subprocess
 import sys
+import threading
 import time
 import uuid
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -68,6 +70,12 @@ class Kernel:
         self.mounted = False
         self.budget = budget or OutputBudget(sandbox.limits.notebook_output_chars)
         self.gaps: list[str] = []  # what could not be enforced on this kernel, for the run's notes
+        # ZeroMQ sockets are not thread-safe, and a context cannot end while a socket is in use:
+        # a kernel stopped from another thread (the watchdog's, a run's end) leaves its client to
+        # the thread using it, which closes it on its way out (`_using_client`).
+        self._client_lock = threading.Lock()
+        self._client_users = 0
+        self._stopped = False
 
     def _connection(self, where: str) -> dict:
         return {"transport": "ipc", "ip": f"{where}/kernel", "key": self.key, "signature_scheme": "hmac-sha256",
@@ -140,6 +148,10 @@ class Kernel:
         client.load_connection_info(self._connection(str(self.workdir)))
         client.start_channels(hb=False)  # no heartbeat thread: `alive` asks the process itself
         self.client = client
+        with self._using_client():
+            self._wait_until_ready(client)
+
+    def _wait_until_ready(self, client) -> None:
         deadline = time.monotonic() + self.sandbox.limits.start_seconds
         # The shell queues a request until the kernel is up: its reply says the kernel is there.
         # Then ask again and wait for the answer on iopub, whose subscription must be in place
@@ -191,8 +203,32 @@ class Kernel:
         return self.process is not None and self.process.poll() is None
 
     def interrupt(self) -> None:
-        message = self.client.session.msg("interrupt_request", content={})
-        self.client.control_channel.send(message)
+        with self._using_client() as client:
+            client.control_channel.send(client.session.msg("interrupt_request", content={}))
+
+    @contextmanager
+    def _using_client(self):
+        with self._client_lock:
+            entered = not self._stopped
+            self._client_users += entered
+        if not entered:
+            self._close_client()
+            raise KernelDied("the kernel was stopped")
+        try:
+            yield self.client
+        finally:
+            with self._client_lock:
+                self._client_users -= 1
+                last = self._stopped and not self._client_users
+            if last:
+                self._close_client()
+
+    def _close_client(self) -> None:
+        with self._client_lock:
+            client, self.client = self.client, None
+        if client is not None:
+            client.stop_channels()
+            client.context.destroy(linger=0)
 
     def stop_processes(self) -> None:
         """Kill the kernel's processes, from any thread (the watchdog's): its sockets stay for the
@@ -204,10 +240,11 @@ class Kernel:
 
     def kill(self) -> None:
         """Stop the kernel and every process it started, and remove its working folder."""
-        if self.client is not None:
-            self.client.stop_channels()
-            self.client.context.destroy(linger=0)
-            self.client = None
+        with self._client_lock:
+            self._stopped = True
+            idle = not self._client_users
+        if idle:
+            self._close_client()
         if self.process is not None and self.process.poll() is None:
             self.process.kill()
             try:
@@ -233,8 +270,9 @@ class Kernel:
                 receipt_expr: str | None = None, on_input=None,
                 keep_outputs: bool = True) -> tuple[Outcome, str | None]:
         try:
-            return self._execute(code, timeout=timeout, store_history=store_history, receipt_expr=receipt_expr,
-                                 on_input=on_input, keep_outputs=keep_outputs)
+            with self._using_client():
+                return self._execute(code, timeout=timeout, store_history=store_history,
+                                     receipt_expr=receipt_expr, on_input=on_input, keep_outputs=keep_outputs)
         finally:
             watchdog.beat()
 

@@ -99,6 +99,7 @@ def run_steps(steps: list[Step], sandbox: Sandbox) -> Run:
 
     try:
         for index, step in enumerate(steps):
+            watchdog.check_abandoned()
             if kernel is not None and seen_hidden:
                 end(kernel)
                 kernel = None

@@ -22,6 +22,7 @@ _last = time.monotonic()
 _job = threading.local()
 _held: dict[str, list] = {}  # job key: the kernels its notebook holds now
 _running: set[str] = set()  # jobs being graded in this process now
+_abandoned: set[str] = set()  # jobs given up on: a thread that comes back to one stops (`Abandoned`)
 _lock = threading.Lock()
 
 
@@ -49,10 +50,23 @@ def kill_all() -> None:
             pass
 
 
+class Abandoned(BaseException):
+    """Raised in a thread that came back to a job the watchdog gave up on: it stops there (no
+    new kernel, no beat that would hide the next stall). A BaseException, so that no handler of
+    a notebook's errors turns it into a note and goes on."""
+
+
+def check_abandoned() -> None:
+    key = getattr(_job, "key", None)
+    if key is not None and key in _abandoned:
+        raise Abandoned(f"the watchdog gave up on {key}; it is graded again elsewhere")
+
+
 def beat() -> None:
-    """Something moved: a cell returned, a notebook finished."""
+    """Something moved: a cell returned, a notebook finished (not in a job given up on)."""
     global _last
-    _last = time.monotonic()
+    if getattr(_job, "key", None) not in _abandoned:
+        _last = time.monotonic()
 
 
 def quiet_for() -> float:
@@ -85,11 +99,12 @@ def running() -> set[str]:
 
 
 def claim(kernel) -> None:
-    """The current job holds `kernel` (a student's or a test kernel)."""
+    """The current job holds `kernel` (a student's or a test kernel); a job given up on stops."""
     key = getattr(_job, "key", None)
     if key is not None:
         with _lock:
             _held.setdefault(key, []).append(kernel)
+        check_abandoned()
 
 
 def stop_kernels_of(key: str) -> int:
@@ -97,6 +112,7 @@ def stop_kernels_of(key: str) -> int:
     still be using them); return how many."""
     with _lock:
         kernels = _held.pop(key, [])
+        _abandoned.add(key)
     for kernel in kernels:
         try:
             kernel.stop_processes()

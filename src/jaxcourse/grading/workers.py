@@ -14,6 +14,7 @@ from __future__ import annotations
 import contextlib
 import queue
 import threading
+import uuid
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -52,6 +53,7 @@ def run_job(job: Job, key: str = "") -> dict:
             with watchdog.working_on(key):
                 if before_job_for_tests is not None:
                     before_job_for_tests(job)
+                watchdog.check_abandoned()
                 outcome["run"] = _run_job_here(job)
         except BaseException as err:
             outcome["error"] = err
@@ -96,7 +98,8 @@ def run_all(jobs: list[Job], workers: int, scheduler: str | None, progress: bool
         from tqdm.auto import tqdm
 
         bar = tqdm(total=len(jobs), desc="grading", unit="notebook")
-    keys = [f"grade-{job.student}-{job.notebook}-{i}" for i, job in enumerate(jobs)]
+    run_id = uuid.uuid4().hex[:8]  # a job given up on in an earlier run is never this run's
+    keys = [f"grade-{job.student}-{job.notebook}-{i}-{run_id}" for i, job in enumerate(jobs)]
     futures: dict = {}  # every attempt: (job index, why it was sent)
     attempts = {i: 0 for i in range(len(jobs))}
     finished: set[int] = set()
