@@ -200,3 +200,19 @@ def test_a_computation_the_test_kernel_must_not_run_is_refused():
         with pytest.raises(checks.CheckFailed) as failed:
             checks.expect_computation(blob, "the product handed over")
         assert (failed.value.kind, failed.value.what) == (kind, "the product handed over"), str(failed.value)
+
+
+def test_a_computation_for_other_platforms_is_read_when_asked_and_a_relabelled_one_is_refused():
+    import dataclasses
+
+    import jax
+    from jax import export
+
+    spec = jax.ShapeDtypeStruct((3,), jnp.float32)
+    elsewhere = export.export(jax.jit(jnp.sin), platforms=["tpu"])(spec)
+    read = checks.expect_computation(bytes(elsewhere.serialize()), "an export for a TPU", runs_here=False)
+    assert read.exported.platforms == ("tpu",)
+    relabelled = dataclasses.replace(export.export(jax.jit(jnp.sin))(spec), platforms=("tpu", "cuda", "cpu"))
+    with pytest.raises(checks.CheckFailed, match="lowered for one") as failed:
+        checks.expect_computation(bytes(relabelled.serialize()), "a relabelled export")
+    assert failed.value.kind == "handed over a computation whose platforms were changed after it was exported"

@@ -165,8 +165,9 @@ def in_student(function):
 
 
 MAX_HANDED_OVER_BYTES = 2**20  # a serialized computation of an exercise is a few kB
-# sharding annotations only: any other custom call may be a host callback, or code of no one's review
-ALLOWED_CUSTOM_CALLS = frozenset({"Sharding", "SPMDFullToShardShape", "SPMDShardToFullShape"})
+# sharding annotations and jax.export's checks of symbolic shapes only: any other custom call may
+# be a host callback, or code of no one's review
+ALLOWED_CUSTOM_CALLS = frozenset({"Sharding", "SPMDFullToShardShape", "SPMDShardToFullShape", "shape_assertion"})
 
 
 def hand_over(function, *specs) -> bytes:
@@ -213,14 +214,15 @@ class Computation:
         return set(re.findall(r"\bstablehlo\.(\w+)", self.text))
 
 
-def expect_computation(blob, name: str = "the computation handed over") -> Computation:
-    """The computation a student's code handed over (`hand_over`), loaded in the test kernel
-    after checking it is one this kernel may run: bytes of a serialized `jax.export`, at most
-    MAX_HANDED_OVER_BYTES (no huge constants), for this kernel's platform, with no custom call
-    outside ALLOWED_CUSTOM_CALLS (no host callback: no Python of the student's runs here)."""
+def expect_computation(blob, name: str = "the computation handed over", *, runs_here: bool = True) -> Computation:
+    """The computation a student's code handed over (`hand_over`, or an `Exported`'s bytes), loaded
+    in the test kernel after checking it is one this kernel may run: bytes of a serialized
+    `jax.export`, at most MAX_HANDED_OVER_BYTES (no huge constants), for this kernel's platform
+    (unless `runs_here` is False: then it is only read, never called), lowered for each platform it
+    names, with no custom call outside ALLOWED_CUSTOM_CALLS (no host callback: no Python of the
+    student's runs here)."""
     import re
 
-    import jax
     from jax import export
 
     if not isinstance(blob, bytes | bytearray):
@@ -234,10 +236,14 @@ def expect_computation(blob, name: str = "the computation handed over") -> Compu
     except Exception as err:  # bytes that are not a serialized computation
         raise CheckFailed(f"not a serialized computation ({type(err).__name__}): {name}", name,
                           "handed over bytes that are not a computation") from None
-    if jax.default_backend() not in exported.platforms:
-        raise CheckFailed(f"made for {', '.join(exported.platforms)}, not {jax.default_backend()}: {name}", name,
+    here = export.default_export_platform()  # "cuda" on a GPU, where jax.default_backend() says "gpu"
+    if runs_here and here not in exported.platforms:
+        raise CheckFailed(f"made for {', '.join(exported.platforms)}, not {here}: {name}", name,
                           "handed over a computation for another platform")
     computation = Computation(exported)
+    if len(exported.platforms) > 1 and "_platform_index" not in computation.text:
+        raise CheckFailed(f"names {len(exported.platforms)} platforms but was lowered for one: {name}", name,
+                          "handed over a computation whose platforms were changed after it was exported")
     custom = set(re.findall(r"stablehlo\.custom_call\s+@([\w.$-]+)", computation.text)) - ALLOWED_CUSTOM_CALLS
     if custom:
         raise CheckFailed(f"calls {', '.join(sorted(custom))}, which the grader does not run: {name}", name,

@@ -19,6 +19,7 @@ CONFIG = "nbgrader_config.py"
 SOURCE = "solutions"
 RELEASE = "exercises"
 MISTAKES = Path("tests") / "mistakes"
+FORGED = Path("tests") / "forged"  # answers that lie about themselves from their own kernel
 BEGIN_SOLUTION = "### BEGIN SOLUTION"
 END_SOLUTION = "### END SOLUTION"
 TASK_ID = re.compile(r"^task-(\d+)-[\w-]+$")
@@ -140,11 +141,21 @@ class Mistake:
 
 def mistakes(root: Path, name: str) -> list[Mistake]:
     """The wrong-but-plausible answers kept for an assignment."""
+    return _answers(root / MISTAKES / name, "why")
+
+
+def forged(root: Path, name: str) -> list[Mistake]:
+    """Wrong answers that also lie about a property a test measures (`# lies:`, in `why`); each
+    must lose its task's points like the kept mistake without the lie (`# plain:`, in `see`)."""
+    return _answers(root / FORGED / name, "lies", also="plain")
+
+
+def _answers(folder: Path, told: str, also: str = "see") -> list[Mistake]:
     found = []
-    for path in sorted((root / MISTAKES / name).glob("*.py")):
+    for path in sorted(folder.glob("*.py")):
         text = path.read_text()
-        header = dict(re.findall(r"^# (task|why|see): (.+)$", text, flags=re.M))
-        if "task" not in header or "why" not in header:
-            raise CourseError(f"{path}: needs '# task: task-NN-name' and '# why: ...' lines")
-        found.append(Mistake(path, header["task"].strip(), header["why"].strip(), text, header.get("see", "").strip()))
+        header = dict(re.findall(rf"^# (task|{told}|{also}): (.+)$", text, flags=re.M))
+        if "task" not in header or told not in header:
+            raise CourseError(f"{path}: needs '# task: task-NN-name' and '# {told}: ...' lines")
+        found.append(Mistake(path, header["task"].strip(), header[told].strip(), text, header.get(also, "").strip()))
     return found

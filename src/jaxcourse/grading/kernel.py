@@ -15,7 +15,6 @@ import shutil
 import signal
 import subprocess
 import sys
-import threading
 import time
 import uuid
 from contextlib import contextmanager
@@ -36,6 +35,7 @@ from jaxcourse.grading.sandbox import (
     kernel_cgroups,
     kernel_env,
 )
+from jaxcourse.grading.sockets import Sockets, SocketsClosed
 from jaxcourse.grading.steps import Outcome
 
 
@@ -65,17 +65,11 @@ class Kernel:
         self.workdir = parent / f"w-{uuid.uuid4().hex[:8]}"
         self.secret = secrets.token_hex(16)
         self.process: subprocess.Popen | None = None
-        self.client = None
+        self.sockets = Sockets()
         self.cgroup: Cgroups | None = None
         self.mounted = False
         self.budget = budget or OutputBudget(sandbox.limits.notebook_output_chars)
         self.gaps: list[str] = []  # what could not be enforced on this kernel, for the run's notes
-        # ZeroMQ sockets are not thread-safe, and a context cannot end while a socket is in use:
-        # a kernel stopped from another thread (the watchdog's, a run's end) leaves its client to
-        # the thread using it, which closes it on its way out (`_using_client`).
-        self._client_lock = threading.Lock()
-        self._client_users = 0
-        self._stopped = False
 
     def _connection(self, where: str) -> dict:
         return {"transport": "ipc", "ip": f"{where}/kernel", "key": self.key, "signature_scheme": "hmac-sha256",
@@ -147,7 +141,7 @@ class Kernel:
         client = BlockingKernelClient(context=context)
         client.load_connection_info(self._connection(str(self.workdir)))
         client.start_channels(hb=False)  # no heartbeat thread: `alive` asks the process itself
-        self.client = client
+        self.sockets.attach(client)
         with self._using_client():
             self._wait_until_ready(client)
 
@@ -157,9 +151,9 @@ class Kernel:
         # Then ask again and wait for the answer on iopub, whose subscription must be in place
         # before the first cell (jupyter_client's wait_for_ready waits 0.2 s of silence instead).
         first = client.kernel_info()
-        while self._reply(first, wait=0.5) is None:
+        while self.sockets.reply(first, self.alive, wait=0.5) is None:
             self._check_starting(deadline)
-        while not self._heard_back(client.iopub_channel, 0.1):
+        while not self.sockets.heard_back(client.iopub_channel, 0.1):
             self._check_starting(deadline)
         # the compilation cache is read-only for kernels: JAX warns at each entry it cannot add
         bootstrap = ("import warnings as _w\n_w.filterwarnings('ignore', "
@@ -202,33 +196,21 @@ class Kernel:
     def alive(self) -> bool:
         return self.process is not None and self.process.poll() is None
 
-    def interrupt(self) -> None:
-        with self._using_client() as client:
-            client.control_channel.send(client.session.msg("interrupt_request", content={}))
+    @property
+    def client(self):
+        return self.sockets.client
 
     @contextmanager
     def _using_client(self):
-        with self._client_lock:
-            entered = not self._stopped
-            self._client_users += entered
-        if not entered:
-            self._close_client()
-            raise KernelDied("the kernel was stopped")
         try:
-            yield self.client
-        finally:
-            with self._client_lock:
-                self._client_users -= 1
-                last = self._stopped and not self._client_users
-            if last:
-                self._close_client()
+            with self.sockets.using() as client:
+                yield client
+        except SocketsClosed as err:
+            raise KernelDied(str(err)) from None
 
-    def _close_client(self) -> None:
-        with self._client_lock:
-            client, self.client = self.client, None
-        if client is not None:
-            client.stop_channels()
-            client.context.destroy(linger=0)
+    def interrupt(self) -> None:
+        with self._using_client() as client:
+            client.control_channel.send(client.session.msg("interrupt_request", content={}))
 
     def stop_processes(self) -> None:
         """Kill the kernel's processes, from any thread (the watchdog's): its sockets stay for the
@@ -240,11 +222,7 @@ class Kernel:
 
     def kill(self) -> None:
         """Stop the kernel and every process it started, and remove its working folder."""
-        with self._client_lock:
-            self._stopped = True
-            idle = not self._client_users
-        if idle:
-            self._close_client()
+        self.sockets.stop()  # now, or by the thread using them when it is done
         if self.process is not None and self.process.poll() is None:
             self.process.kill()
             try:
@@ -323,7 +301,7 @@ class Kernel:
                     ready = dict(poller.poll(200))
                     if self.client.stdin_channel.socket in ready:
                         started = time.monotonic()
-                        self._answer_input(msg_id, on_input)
+                        self.sockets.answer_input(msg_id, on_input)
                         start += time.monotonic() - started
                     if self.client.iopub_channel.socket not in ready:
                         raise queue.Empty
@@ -333,7 +311,7 @@ class Kernel:
             except queue.Empty:
                 # An oversized message drops iopub's connection, and the idle status with it: the
                 # shell's reply then says the cell is done.
-                reply = reply or self._reply(msg_id, wait=0.0)
+                reply = reply or self.sockets.reply(msg_id, self.alive, wait=0.0)
                 if reply is not None:
                     quiet_since = quiet_since or time.monotonic()
                     idle = time.monotonic() - quiet_since > 1.0
@@ -359,7 +337,7 @@ class Kernel:
         self.budget.remaining -= kept
         if reply is not None and not saw_idle:
             dropped_whole = True
-            self._reconnect_iopub()
+            self.sockets.reconnect_iopub()
         if dropped_whole:
             outputs.append({"output_type": "stream", "name": "stderr",
                             "text": f"[grader: output over {limits.message_bytes:,} bytes in one message "
@@ -367,7 +345,7 @@ class Kernel:
         if dropped:
             outputs.append({"output_type": "stream", "name": "stderr",
                             "text": f"[grader: {dropped:,} more characters of output not kept]\n"})
-        reply = reply or self._reply(msg_id)
+        reply = reply or self.sockets.reply(msg_id, self.alive)
         seconds = time.monotonic() - start
         if interrupted_at is not None:
             return Outcome("timeout", outputs, f"still running after {timeout:g} s: interrupted", seconds), None
@@ -381,52 +359,6 @@ class Kernel:
         if found.get("status") == "ok":
             value = found.get("data", {}).get("text/plain", "").strip("'\"")
         return Outcome(status, outputs, error, seconds), value
-
-    def _answer_input(self, msg_id: str, on_input) -> None:
-        try:
-            message = self.client.stdin_channel.get_msg(timeout=0)
-        except queue.Empty:
-            return
-        if (message.get("msg_type") == "input_request"
-                and message.get("parent_header", {}).get("msg_id") == msg_id):
-            self.client.input(on_input(str(message["content"].get("prompt", ""))))
-
-    def _heard_back(self, channel, seconds: float) -> bool:
-        """Ask for kernel_info; True once its status arrives on iopub (so nothing sent from now on
-        is lost to a subscription still being set up). jupyter_client's `wait_for_ready` instead
-        waits for 0.2 s of silence, a fifth of a warm kernel's start."""
-        msg_id = self.client.kernel_info()
-        end = time.monotonic() + seconds
-        while time.monotonic() < end:
-            try:
-                message = channel.get_msg(timeout=0.05)
-            except queue.Empty:
-                continue
-            if message.get("parent_header", {}).get("msg_id") == msg_id:
-                return True
-        return False
-
-    def _reconnect_iopub(self) -> None:
-        """ZeroMQ drops the connection that carried an oversized message: connect again, and wait
-        until messages flow so the next cell loses nothing."""
-        self.client.iopub_channel.close()
-        self.client._iopub_channel = None
-        channel = self.client.iopub_channel
-        deadline = time.monotonic() + 5
-        while time.monotonic() < deadline and not self._heard_back(channel, 0.5):
-            pass
-
-    def _reply(self, msg_id: str, wait: float = 10.0) -> dict | None:
-        deadline = time.monotonic() + wait
-        while True:
-            try:
-                reply = self.client.get_shell_msg(timeout=0 if wait == 0 else 0.5)
-            except queue.Empty:
-                if not self.alive() or time.monotonic() >= deadline:
-                    return None
-                continue
-            if reply.get("parent_header", {}).get("msg_id") == msg_id:
-                return reply
 
     def guard(self, timeout: float) -> tuple[bool, list[str]]:
         """Put back what student code changed; False when the guard could not prove it ran."""

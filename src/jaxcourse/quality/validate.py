@@ -14,6 +14,7 @@ from jaxcourse.course.assignments import (
     RELEASE,
     CourseError,
     assignment_folder,
+    forged,
     mistakes,
     solved_assignment,
     tasks,
@@ -69,6 +70,10 @@ def validate(root: Path, name: str, env: dict[str, str] | None = None, *, plain:
             student = f"mistake-{mistake.path.stem}"
             students[student] = with_mistake(root, name, solution, mistake)
             expectations[student] = (by_id[mistake.task], mistake)
+        for answer in forged(root, name):  # lies scored like the plain mistake: lose the task's points
+            student = f"forged-{answer.path.stem}"
+            students[student] = with_mistake(root, name, solution, answer)
+            expectations[student] = (by_id[answer.task], answer)
         every = dict(solution)  # a kept mistake in every task, one notebook: every lost part must say why
         for mistake in {m.task: m for m in mistakes(root, name)}.values():
             notebook = by_id[mistake.task].notebook
@@ -82,7 +87,8 @@ def validate(root: Path, name: str, env: dict[str, str] | None = None, *, plain:
         report = pipeline.grade(root, name, folder, course=Path(tmp) / "grading", env=dict(env or {}),
                               progress=False, feedback=False, own_class=True)
         pages = feedback_checks.check(root, name, Path(tmp) / "grading", report,
-                                      {s: m for s, (_, m) in expectations.items()}, ["release", "all-mistakes"])
+                                      {s: m for s, (_, m) in expectations.items() if not s.startswith("forged-")},
+                                      ["release", "all-mistakes"])
     full = report.max_score
     got = {student: record.score for student, record in report.students.items()}
     checks = [
@@ -107,6 +113,9 @@ def validate(root: Path, name: str, env: dict[str, str] | None = None, *, plain:
             detail += f"; but it also failed {', '.join(elsewhere)}"
         checks.append(Check(student, full - task.points, got[student] if not elsewhere else -1.0, detail))
     checks += [Check(student, 1.0, float(ok), detail) for student, ok, detail in pages]
+    kept = {m.path.stem for m in mistakes(root, name)}
+    checks += [Check(f"forged-{a.path.stem}-plain", 1.0, 0.0, f"'# plain: {a.see}' names no kept mistake of {name}")
+               for a in forged(root, name) if a.see not in kept]
     covered = {task.grade_id for task, _ in expectations.values()}
     for task in all_tasks:
         if task.grade_id not in covered:
