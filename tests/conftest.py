@@ -10,6 +10,8 @@ ROOT = Path(__file__).resolve().parents[1]
 
 # Kernels ("python3") and nbgrader's alembic are found through PATH: use this environment's.
 os.environ["PATH"] = os.pathsep.join([str(Path(sys.executable).parent), os.environ.get("PATH", "")])
+# the grading tests' shared builders (hostile_cases, lms_files), for the tests of every stage's folder
+sys.path.insert(0, str(ROOT / "tests" / "grading"))
 
 
 @pytest.fixture(scope="session")

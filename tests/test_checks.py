@@ -99,7 +99,7 @@ def test_a_failure_keeps_the_numbers_its_cell_checks_saw():
 
 
 def test_a_failure_that_behaves_like_one_kept_mistake_names_it_in_the_same_words_as_the_grader(monkeypatch):
-    from jaxcourse.grading import behaviour
+    from jaxcourse.grading.verdicts import behaviour
 
     mistake = {"file": "tangent_ignored", "why": "the rule ignores the input tangent", "what": "tangent_out",
                "kind": "values differ", "count": 3, "numbers": [1.0, 0.25, 2.0]}  # values, then shape

@@ -60,7 +60,8 @@ GRAPH = {m: imports(m)[0] for m in MODULES}
 
 
 def test_the_four_parts_are_folders():
-    assert SUBPACKAGES == {"jaxcourse.course", "jaxcourse.grading", "jaxcourse.quality"}
+    assert {m for m in SUBPACKAGES if m.count(".") == 1} == {"jaxcourse.course", "jaxcourse.grading",
+                                                              "jaxcourse.quality"}
     assert {layer(m) for m in MODULES} == set(LAYERS)
 
 
@@ -125,3 +126,49 @@ def test_the_checker_sees_a_planted_upward_import(tmp_path, monkeypatch):
     found, _ = imports("jaxcourse.planted")
     assert found == {"jaxcourse.grading.pipeline"}
     assert LAYERS[layer("jaxcourse.grading.pipeline")] > LAYERS[layer("jaxcourse.planted")]
+
+
+GRADING_STAGES = {"intake": 0, "sandbox": 1, "verdicts": 2, "out": 3}  # a submission's way; the run above all
+
+
+def grading_stage(module: str) -> int:
+    """Where a grading module sits on a submission's way: its folder's place, or above every folder
+    (pipeline, workers, bench: they drive the stages)."""
+    parts = module.split(".")
+    return GRADING_STAGES[parts[2]] if len(parts) > 3 else len(GRADING_STAGES)
+
+
+GRADING = sorted(m for m in MODULES if layer(m) == "grading" and m != "jaxcourse.grading")
+
+
+def test_grading_s_folders_are_the_stages_a_submission_passes():
+    folders = {m.split(".")[2] for m in GRADING if len(m.split(".")) > 3}
+    assert folders == set(GRADING_STAGES)
+    top = [m for m in GRADING if len(m.split(".")) == 3 and m.split(".")[2] not in GRADING_STAGES]
+    assert len(top) <= 5, f"modules beside the stage folders, not in one: {top}"
+
+
+@pytest.mark.parametrize("module", GRADING)
+def test_a_grading_stage_imports_only_the_stages_before_it(module):
+    later = sorted(m for m in GRADING_GRAPH[module] if grading_stage(m) > grading_stage(module))
+    assert not later, f"{module} imports from a later stage: {later}"
+
+
+GRADING_GRAPH = {m: {t for t in GRAPH[m] if t in GRADING} for m in GRADING}
+
+
+def test_grading_tests_mirror_the_stages():
+    tests = Path(__file__).resolve().parent / "grading"
+    for stage in GRADING_STAGES:
+        for test in (tests / stage).glob("test_*.py"):
+            module = f"jaxcourse.grading.{stage}.{test.stem.removeprefix('test_')}"
+            assert module in MODULES, f"{test.relative_to(tests)} tests no module of grading/{stage}"
+
+
+def test_the_stage_checker_sees_a_planted_backward_import(tmp_path, monkeypatch):
+    planted = tmp_path / "planted.py"
+    planted.write_text("from jaxcourse.grading.out import gradebook\n")
+    monkeypatch.setitem(MODULES, "jaxcourse.grading.intake.planted", planted)
+    found, _ = imports("jaxcourse.grading.intake.planted")
+    assert found == {"jaxcourse.grading.out.gradebook"}
+    assert grading_stage("jaxcourse.grading.out.gradebook") > grading_stage("jaxcourse.grading.intake.planted")

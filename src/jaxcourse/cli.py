@@ -150,17 +150,17 @@ def normalize(args) -> int:
 def grade(args) -> int:
     """Grade a folder or LMS zip of submissions: grades.csv, feedback, a summary."""
     from jaxcourse.course import assignments
-    from jaxcourse.grading import lateness, pipeline
-    from jaxcourse.grading.sandbox import Limits
+    from jaxcourse.grading import pipeline
+    from jaxcourse.grading.intake import lateness
+    from jaxcourse.grading.sandbox.settings import Limits
 
     root = assignments.course_root()
     pipeline.stop_cleanly_on_signals()
     limits = Limits(cell_seconds=args.cell_timeout, notebook_seconds=args.notebook_timeout,
                             memory_bytes=int(args.memory * 2**30))
     env = _devices_env(args.cpu_devices)
-    policy = None
-    if args.due is not None or args.late_penalty is not None or args.late_cap is not None:
-        policy = lateness.policy(args.due, args.late_penalty, args.late_cap)
+    late = (args.due, args.late_penalty, args.late_cap)
+    policy = lateness.policy(*late) if late != (None, None, None) else None
     report = pipeline.grade(root, args.assignment, Path(args.submissions), course=args.course_dir,
                             workers=args.workers, scheduler=args.scheduler, only=args.student,
                             force=args.force, limits=limits, pattern=args.pattern, env=env,
@@ -179,7 +179,7 @@ def grade(args) -> int:
 def report(args) -> int:
     """An HTML page about the last grading run of an assignment."""
     from jaxcourse.course import assignments
-    from jaxcourse.grading import report as grading_report
+    from jaxcourse.grading.out import report as grading_report
 
     root = assignments.course_root()
     path = grading_report.write(root, args.assignment, Path(args.course_dir).resolve(),
@@ -192,7 +192,7 @@ def report(args) -> int:
 def export(args) -> int:
     """Grades (Canvas, Moodle, CSV) or feedback pages (a zip) for the LMS, from the last grading run."""
     from jaxcourse.course import assignments
-    from jaxcourse.grading import lms_export
+    from jaxcourse.grading.out import lms_export
 
     root = assignments.course_root()
     path, lines = lms_export.export(root, args.assignment, Path(args.course_dir).resolve(), args.format,
@@ -207,7 +207,7 @@ def export(args) -> int:
 def forget(args) -> int:
     """Remove students who came from a mistaken run from one assignment's grading."""
     from jaxcourse.course import assignments
-    from jaxcourse.grading import gradebook
+    from jaxcourse.grading.out import gradebook
 
     root = assignments.course_root()
     assignments.assignment_folder(root, args.assignment)
@@ -334,7 +334,7 @@ def build_parser() -> argparse.ArgumentParser:
     report_command.add_argument("--min-tokens", type=int, default=40, help="shorter answers are not compared")
     report_command.set_defaults(handler=report)
 
-    from jaxcourse.grading.lms_export import FORMATS
+    from jaxcourse.grading.out.lms_export import FORMATS
 
     export_command = commands.add_parser("export", help="grades or feedback for the LMS from the last grading run")
     export_command.add_argument("assignment", help="assignment name, e.g. 01_xor")

@@ -325,7 +325,7 @@ SERVER_REPLACED = """import builtins, gc, sys
 _requests = []
 _serve = getattr(builtins, "__jaxcourse_serve__", None)
 def _listening_server():
-    from jaxcourse.grading import remote
+    from jaxcourse.grading.verdicts import remote
     _exchange = remote.exchange
     def _logged(kernel, prompt):
         text = _exchange(kernel, prompt)
@@ -338,7 +338,7 @@ def _listening_server():
         remote.exchange = _exchange
 if _serve is not None:
     builtins.__jaxcourse_serve__ = _listening_server
-    from jaxcourse.grading import remote as _remote
+    from jaxcourse.grading.verdicts import remote as _remote
     _exchange_first = _remote.exchange
     def _exchange_logged(kernel, prompt):
         text = _exchange_first(kernel, prompt)

@@ -93,7 +93,7 @@ def state(course: Path) -> dict:
 
 def _isolation() -> str:
     """What `jaxcourse grade` will use here; the cases' expectations depend on it."""
-    from jaxcourse.grading.sandbox import namespaces_available
+    from jaxcourse.grading.sandbox.settings import namespaces_available
 
     if namespaces_available():
         return "namespaces"
@@ -194,7 +194,7 @@ def _test_lines(hidden: bool) -> list[str]:
     """Distinctive lines of the test cells' hidden (or visible) parts."""
     import nbformat
 
-    from jaxcourse.grading.submissions import split_hidden
+    from jaxcourse.grading.intake.submissions import split_hidden
 
     notebook = nbformat.read(ROOT / "solutions" / ASSIGNMENT / NOTEBOOK, as_version=4)
     parts = [split_hidden(c.source) for c in notebook.cells if c.metadata.get("nbgrader", {}).get("grade")]
@@ -366,7 +366,7 @@ def test_lms_zip_graded_through_a_running_dask_scheduler(tmp_path, dask_cluster)
 def _grade_here(submitted: Path, course: Path, **options):
     """`pipeline.grade` in this process, with the hostile run's limits: the Report comes back."""
     from jaxcourse.grading import pipeline
-    from jaxcourse.grading.sandbox import Limits
+    from jaxcourse.grading.sandbox.settings import Limits
 
     limits = Limits(cell_seconds=20, notebook_seconds=240, memory_bytes=int(1.5 * 2**30))
     return pipeline.grade(ROOT, ASSIGNMENT, submitted, course=course, workers=2, progress=False, limits=limits,
@@ -461,7 +461,7 @@ def test_one_lms_zip_of_odd_names_through_the_pipeline(tmp_path, monkeypatch):
     for student in ("1011", "1012", "1001", "1003"):
         assert (ctx.course / "feedback" / student / ASSIGNMENT / "01_xor.html").is_file()
     # the same download over the cap on what one run reads: refused in one line, this run's results kept
-    from jaxcourse.grading import downloads, submissions
+    from jaxcourse.grading.intake import downloads, submissions
 
     kept = {name: (ctx.course / name).read_bytes() for name in ("grades.csv", "gradebook.db")}
     monkeypatch.setattr(downloads, "MAX_DOWNLOAD_BYTES", 2**16)

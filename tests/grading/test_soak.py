@@ -12,7 +12,7 @@ import pytest
 from hostile_cases import ASSIGNMENT, CASES, NOTEBOOK, Context
 
 from jaxcourse.grading import pipeline
-from jaxcourse.grading.sandbox import CGROUPS, Limits, namespaces_available
+from jaxcourse.grading.sandbox.settings import CGROUPS, Limits, namespaces_available
 
 ROOT = Path(__file__).resolve().parents[2]
 # per 20 students: 9 who solved it, 9 who handed in the release, 2 hostile (10%), in turn one of these

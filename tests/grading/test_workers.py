@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from jaxcourse.grading import workers
-from jaxcourse.grading.sandbox import Sandbox
-from jaxcourse.grading.steps import Run
+from jaxcourse.grading.intake.steps import Run
+from jaxcourse.grading.sandbox.settings import Sandbox
 
 
 def _jobs(*students):

@@ -1,5 +1,5 @@
 """What each check in a test cell says it checks: for a failed hidden test, the one thing a student
-sees of it (`jaxcourse.grading.remote.failure_summary`); `check-release` refuses a hidden check
+sees of it (`jaxcourse.grading.verdicts.remote.failure_summary`); `check-release` refuses a hidden check
 that does not say it."""
 
 from __future__ import annotations

@@ -20,9 +20,10 @@ from pathlib import Path
 import nbformat
 
 from jaxcourse.course import assignments, release
-from jaxcourse.grading import pipeline, plain_nbgrader, submissions
-from jaxcourse.grading.kernel import Kernel
-from jaxcourse.grading.sandbox import Sandbox
+from jaxcourse.grading import pipeline, plain_nbgrader
+from jaxcourse.grading.intake import submissions
+from jaxcourse.grading.sandbox.kernel import Kernel
+from jaxcourse.grading.sandbox.settings import Sandbox
 
 CLASS = 200  # the class size the whole-course line projects to
 

@@ -23,20 +23,14 @@ import nbformat
 
 from jaxcourse.course import assignments
 from jaxcourse.course.assignments import CourseError
-from jaxcourse.grading import (
-    behaviour,
-    gradebook,
-    lateness,
-    pool,
-    sandbox,
-    submissions,
-    watchdog,
-    zygote,
-)
-from jaxcourse.grading import roster as rosters
-from jaxcourse.grading.sandbox import Limits, Sandbox
-from jaxcourse.grading.steps import Run, course_cells
-from jaxcourse.grading.summary import NOT_ON_ROSTER, NOT_SUBMITTED, Report, Student
+from jaxcourse.grading.intake import lateness, submissions
+from jaxcourse.grading.intake import roster as rosters
+from jaxcourse.grading.intake.steps import Run, course_cells
+from jaxcourse.grading.out import gradebook
+from jaxcourse.grading.out.summary import NOT_ON_ROSTER, NOT_SUBMITTED, Report, Student
+from jaxcourse.grading.sandbox import watchdog, zygote
+from jaxcourse.grading.sandbox.settings import Limits, Sandbox, sweep
+from jaxcourse.grading.verdicts import behaviour, pool
 from jaxcourse.grading.workers import GraderStalled, Job, run_all, run_job
 
 PIPELINE = "2"  # 2: failed hidden parts described, kept mistakes named
@@ -134,7 +128,7 @@ def grade(root: Path, assignment: str, submitted: Path, *, course: Path | None =
     if unknown:
         raise CourseError(f"no submission from {', '.join(unknown)} in {submitted}")
     source_hash = gradebook.open_course(root, assignment, course)
-    swept = sandbox.sweep()  # what stopped or crashed runs left: folders, mounts, cgroups
+    swept = sweep()  # what stopped or crashed runs left: folders, mounts, cgroups
     state = gradebook.load_state(course, assignment)
     if enrolled is not None:
         gradebook.keep_roster(course, assignment, Path(roster))

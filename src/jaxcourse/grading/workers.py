@@ -18,9 +18,10 @@ import uuid
 from dataclasses import dataclass
 from pathlib import Path
 
-from jaxcourse.grading import runner, watchdog
-from jaxcourse.grading.sandbox import Sandbox
-from jaxcourse.grading.steps import Run
+from jaxcourse.grading.intake.steps import Run
+from jaxcourse.grading.sandbox import watchdog
+from jaxcourse.grading.sandbox.settings import Sandbox
+from jaxcourse.grading.verdicts import runner
 
 NO_PROFILER = {"distributed.worker.profile.enabled": False}
 # For tests only, and only from the grader's own process: called with the job before it runs.

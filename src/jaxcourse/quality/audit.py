@@ -19,7 +19,8 @@ from pathlib import Path
 import nbformat
 
 from jaxcourse.course import assignments
-from jaxcourse.grading import pipeline, submissions
+from jaxcourse.grading import pipeline
+from jaxcourse.grading.intake import submissions
 from jaxcourse.quality import mutation
 
 EQUIVALENTS = "equivalent-mutants.txt"

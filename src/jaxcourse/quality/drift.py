@@ -6,7 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from jaxcourse.course import assignments, descriptions, release
-from jaxcourse.grading import behaviour
+from jaxcourse.grading.verdicts import behaviour
 from jaxcourse.quality import recording
 
 

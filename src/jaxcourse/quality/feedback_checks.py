@@ -11,7 +11,8 @@ from pathlib import Path
 import nbformat
 
 from jaxcourse.course.assignments import SOURCE
-from jaxcourse.grading import behaviour, submissions
+from jaxcourse.grading.intake import submissions
+from jaxcourse.grading.verdicts import behaviour
 
 
 def hidden_lines(root: Path, name: str) -> list[str]:

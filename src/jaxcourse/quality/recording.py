@@ -1,5 +1,5 @@
 """`jaxcourse mistakes`: grade every kept mistake and record how it behaves (`behaviour.json`), so
-that feedback can name an answer that behaves like one (`jaxcourse.grading.behaviour`)."""
+that feedback can name an answer that behaves like one (`jaxcourse.grading.verdicts.behaviour`)."""
 
 from __future__ import annotations
 
@@ -10,8 +10,10 @@ from pathlib import Path
 
 from jaxcourse import checks
 from jaxcourse.course import assignments
-from jaxcourse.grading import behaviour, pipeline, submissions
-from jaxcourse.grading.behaviour import FORMAT, RECORDING, informative, same, source_digest
+from jaxcourse.grading import pipeline
+from jaxcourse.grading.intake import submissions
+from jaxcourse.grading.verdicts import behaviour
+from jaxcourse.grading.verdicts.behaviour import FORMAT, RECORDING, informative, same, source_digest
 
 
 def record(root: Path, name: str, workers: int | None = None, progress: bool = True) -> tuple[Path, list[str]]:

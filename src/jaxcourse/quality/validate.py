@@ -22,7 +22,8 @@ from jaxcourse.course.assignments import (
     with_mistake,
 )
 from jaxcourse.course.release import generate, release_drift
-from jaxcourse.grading import pipeline, submissions
+from jaxcourse.grading import pipeline
+from jaxcourse.grading.intake import submissions
 from jaxcourse.grading.plain_nbgrader import autograde, shared_compilation_cache
 from jaxcourse.quality import audit, feedback_checks
 

@@ -1,0 +1,3 @@
+"""What comes in: the LMS's download, the submissions in it, the roster, lateness, and the
+steps each notebook is graded as.
+"""
