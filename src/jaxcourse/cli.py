@@ -92,10 +92,10 @@ def bench(args) -> int:
     if runner is None:
         raise CourseError(f"unknown benchmark {args.name!r}; known: {', '.join(sorted(benchmarks()))}")
     options = {k: v for k, v in {"names": args.assignment, "every": args.all, "size": args.size, "sample": args.sample,
-               "workers": args.workers, "cold": args.cold, "shared_cache": args.shared_cache}.items()
+               "workers": args.workers, "cold": args.cold}.items()
                if v is not None and v is not False}
     if options and args.name != "grading":
-        raise CourseError("--assignment, --all, --size, --sample, --workers, --cold, --shared-cache: for `bench grading` only")
+        raise CourseError("--assignment, --all, --size, --sample, --workers and --cold are for `bench grading` only")
     print(runner(quick=args.quick, **options))
     return 0
 
@@ -292,9 +292,8 @@ def build_parser() -> argparse.ArgumentParser:
     bench_command.add_argument("--sample", type=int,
                                help="grading: how many of them plain nbgrader grades (default up to 16)")
     bench_command.add_argument("--workers", type=int, help="grading: workers (default: one per core)")
-    for flag, text in (("--cold", "a fresh Python per kernel (no zygote)"), ("--shared-cache", "students' kernels "
-                       "reading the solution's compiled code (as before 2026-12-05)")):
-        bench_command.add_argument(flag, action="store_true", help=f"grading: also grade with {text}")
+    bench_command.add_argument("--cold", action="store_true",
+                               help="grading: also grade with a fresh Python per kernel (no zygote)")
     bench_command.set_defaults(handler=bench)
 
     grade_command = commands.add_parser("grade", help="grade submissions: grades.csv, feedback, summary")

@@ -306,12 +306,15 @@ def _host_descriptors(ctx: Context) -> dict[str, bytes]:
 
 
 def _cache_replay(ctx: Context) -> dict[str, bytes]:
-    """Reads the compilation cache its kernel is shown for executables the solution or a test
-    compiled (their names start with the jitted function's), with JAX's own functions, and
-    prints what they hold: a replay needs nothing more. Answers wrongly if it found any."""
+    """Lists the compilation cache its kernel is shown for executables the solution or a test
+    compiled (their names start with the jitted function's), reads them with JAX's own functions,
+    and prints what they hold: a replay needs nothing more. Answers wrongly if it found any. The
+    folder cannot be listed: an entry opens only by its name, the hash of its computation."""
     setup = ("import os, re\nfrom jax._src import compilation_cache as _cc\n"
              "_dir = os.environ.get('JAX_COMPILATION_CACHE_DIR', '')\n_replayable = []\n"
-             "for _name in sorted(os.listdir(_dir)) if _dir and os.path.isdir(_dir) else []:\n"
+             "try:\n    _names = sorted(os.listdir(_dir)) if _dir and os.path.isdir(_dir) else []\n"
+             "except PermissionError:\n    _names = []\n"
+             "for _name in _names:\n"
              "    if _name.startswith(('jit_pascal', 'jit_xor_loss', 'jit_init_params', 'jit_hamming', 'jit__')):\n"
              "        try:\n            _raw = _cc.decompress_executable(open(os.path.join(_dir, _name), 'rb').read())\n"
              "        except Exception:\n            continue\n"

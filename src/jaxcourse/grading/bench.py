@@ -58,13 +58,12 @@ def _plain_nbgrader(root: Path, name: str, students: dict, tmp: Path) -> Timed:
 
 
 def _jaxcourse(root: Path, name: str, students: dict, tmp: Path, workers: int, warm: bool,
-               cache: bool = True, shared_cache: bool = False) -> Timed:
+               cache: bool = True) -> Timed:
     label = f"jaxcourse grade, {workers} workers, {'warm' if warm else 'cold'} kernels"
-    label += ", solution's cache shared" if shared_cache else ""
-    folder = submissions.write_class(tmp / label.replace(" ", "").replace(",", "-").replace("'", ""), students)
+    folder = submissions.write_class(tmp / label.replace(" ", "").replace(",", "-"), students)
     start = time.perf_counter()
-    report = pipeline.grade(root, name, folder, course=tmp / f"course-{warm}-{cache}-{shared_cache}",
-                            workers=workers, cache=cache, progress=False, warm=warm, own_class=shared_cache)
+    report = pipeline.grade(root, name, folder, course=tmp / f"course-{warm}-{cache}", workers=workers,
+                            cache=cache, progress=False, warm=warm)
     seconds = time.perf_counter() - start
     records = report.students.values()
     return Timed(label, seconds, {s: r.score for s, r in report.students.items()}, len(students),
@@ -105,16 +104,13 @@ class Measured:
                       if any(row.totals.get(s) != total for row in self.rows))
 
 
-def measure(root: Path, name: str, size: int, sample: int, workers: int, cold: bool, tmp: Path,
-            shared_cache: bool = False) -> Measured:
+def measure(root: Path, name: str, size: int, sample: int, workers: int, cold: bool, tmp: Path) -> Measured:
     students = synthetic_class(root, name, size)
     sampled = dict(list(students.items())[:sample])
     plain = _plain_nbgrader(root, name, sampled, tmp / name)
     rows = [_jaxcourse(root, name, students, tmp / name, workers, warm=True)]
     if cold:
         rows.append(_jaxcourse(root, name, students, tmp / name, workers, warm=False))
-    if shared_cache:
-        rows.append(_jaxcourse(root, name, students, tmp / name, workers, warm=True, shared_cache=True))
     return Measured(name, plain, rows)
 
 
@@ -151,12 +147,10 @@ def table(results: list[Measured], workers: int, size: int) -> list[str]:
 
 
 def run(quick: bool = False, names: list[str] | None = None, every: bool = False, size: int | None = None,
-        sample: int | None = None, workers: int | None = None, cold: bool = False, shared_cache: bool = False) -> str:
+        sample: int | None = None, workers: int | None = None, cold: bool = False) -> str:
     """`names`: the assignments (default 01_xor; `every`: all of them); `sample`: how many of the
     class plain nbgrader grades for the ratio (default all of it, at most 16); `cold`: also grade
-    with a fresh Python per kernel, to see what the zygote saves; `shared_cache`: also grade with
-    students' kernels reading the solution's compiled code (the course's own checks do; students'
-    kernels did before they were limited to the release's cells), to see what that limit costs."""
+    with a fresh Python per kernel, to see what the zygote saves."""
     root = assignments.course_root()
     if any(n is not None and n < 1 for n in (size, sample, workers)):
         raise assignments.CourseError("--size, --sample and --workers need at least 1")
@@ -169,7 +163,7 @@ def run(quick: bool = False, names: list[str] | None = None, every: bool = False
     results = []
     with tempfile.TemporaryDirectory(prefix="jc-bench-") as tmp:
         for name in names:
-            results.append(measure(root, name, size, sample, workers, cold, Path(tmp), shared_cache))
+            results.append(measure(root, name, size, sample, workers, cold, Path(tmp)))
     ready, first_op, isolation = kernel_floor(2 if quick else 3)
     cold_ready, cold_first, _ = kernel_floor(2 if quick else 3, warm=False)
     lines = [f"grading synthetic classes on {os.cpu_count()} cores with {workers} workers (isolation: "

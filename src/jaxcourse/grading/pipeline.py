@@ -55,29 +55,17 @@ def _settings_digest(source_hash: str, limits: Limits, env: dict) -> str:
     return hashlib.sha256(json.dumps([PIPELINE, source_hash, asdict(limits), sorted(env.items())]).encode()).hexdigest()
 
 
-def _warm_cache(course: Path, assignment: str, sources: dict, box: Sandbox, source_hash: str,
-                own_class: bool = False) -> Sandbox:
-    """Two compilation caches: one students' kernels may only read, filled by the release's locked
-    cells alone (what every student's kernel compiles before their answers), and the test kernels'
-    own, filled while the solution is checked against its tests. A student's kernel never sees
-    what the solution or a test compiled. `own_class`: the submissions are the course's own
-    (validate, the kept mistakes, mutants), which may read all the solution's run compiled."""
+def _warm_cache(course: Path, assignment: str, sources: dict, box: Sandbox, source_hash: str) -> Sandbox:
+    """Two compilation caches, both filled while the solution is checked against its tests: the
+    students' kernels', which they may read and never list, and the test kernels' own, which no
+    student's kernel is shown. An entry's name is the hash of the computation it holds, so a
+    student's kernel can open only the entries of what it compiles itself (`_unlisted`)."""
     folder = course / gradebook.STATE / "jax-cache" / f"{assignment}-{source_hash[:12]}"
     students, tests, ready = folder / "students", folder / "tests", folder / ".complete"
-    if own_class:
-        students = folder / "own"
     warmed = replace(box, cache=str(students), cache_writable=False, test_cache=str(tests))
-    checking = replace(warmed, cache_writable=True) if own_class else warmed
-    ready = folder / (".own-complete" if own_class else ".complete")
     if not ready.is_file():
         shutil.rmtree(students, ignore_errors=True)
-        for source in sources.values():
-            kernel = pool.one_off(replace(warmed, cache_writable=True))
-            try:
-                for cell in course_cells(submissions.plan(source, source).steps):
-                    kernel.execute(cell, timeout=box.limits.cell_seconds, store_history=False, keep_outputs=False)
-            finally:
-                kernel.kill()
+        checking = replace(warmed, cache_writable=True)
         for name, source in sources.items():
             plan = submissions.plan(source, source)
             pool.start_ahead(checking, course_cells(plan.steps), 1)
@@ -89,8 +77,21 @@ def _warm_cache(course: Path, assignment: str, sources: dict, box: Sandbox, sour
                 details += f"; {failed[0].cell}: {first.error[:400]}"
                 raise CourseError(f"{assignment}/{name}: the solution fails its own tests in the "
                                            f"grader's sandbox ({details})")
-        ready.write_text("release cells and tests compiled\n")
+        _unlisted(students)
+        ready.write_text("the solution's run compiled\n")
     return warmed
+
+
+def _unlisted(folder: Path) -> None:
+    """The grader's own, its entries readable and the folder not listable by a kernel's user: a
+    kernel opens an entry only by its name, which it learns by compiling the same computation
+    (hostile case `cache-replay` lists the folder and finds nothing)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    for entry in [*folder.rglob("*"), folder]:
+        if os.geteuid() == 0:
+            os.chown(entry, 0, 0, follow_symlinks=False)
+        if not entry.is_symlink():
+            os.chmod(entry, 0o711 if entry.is_dir() else 0o644)
 
 
 def grade(root: Path, assignment: str, submitted: Path, *, course: Path | None = None, workers: int | None = None,
@@ -99,12 +100,11 @@ def grade(root: Path, assignment: str, submitted: Path, *, course: Path | None =
           env: dict | None = None, isolate: bool | None = None, cache: bool = True,
           progress: bool = True, feedback: bool = True, show_hidden: bool = False,
           roster: Path | None = None, policy: lateness.Policy | None = None, warm: bool = True,
-          keep_behaviour: bool = False, own_class: bool = False) -> Report:
+          keep_behaviour: bool = False) -> Report:
     """`roster`: who is enrolled (kept for later runs and `jaxcourse export`); `policy`: the late
     policy (kept too). Without them, the ones given to the last run are used. `warm`: kernels
     forked from a zygote (False: a fresh Python each, for the bench). `keep_behaviour`: each lost
-    task's whole behaviour in the report (`behaviour.record`). `own_class`: the submissions are the
-    course's own (`validate`, `mistakes`): their kernels may read what the solution compiled."""
+    task's whole behaviour in the report (`behaviour.record`)."""
     start = time.monotonic()
     course = Path(course or root / "grading").resolve()
     limits = limits or Limits()
@@ -149,7 +149,7 @@ def grade(root: Path, assignment: str, submitted: Path, *, course: Path | None =
         # The solution fills the compilation cache while nbgrader generates the assignment: they
         # need different things (a kernel, this process), so they overlap.
         with ThreadPoolExecutor(1) as background:
-            warming = (background.submit(_warm_cache, course, assignment, sources, box, source_hash, own_class)
+            warming = (background.submit(_warm_cache, course, assignment, sources, box, source_hash)
                        if todo and cache and box.isolate else None)
             # nbgrader's imports take a second: here, once the solution's kernel has started
             from nbgrader.api import Gradebook

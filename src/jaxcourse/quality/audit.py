@@ -201,6 +201,5 @@ def audit(root: Path, name: str, *, cap: int | None = 8, env: dict | None = None
     with tempfile.TemporaryDirectory(prefix="jc-audit-") as tmp:
         folder = submissions.write_class(Path(tmp) / "class", {"solution": solved, **mutants.students})
         report = pipeline.grade(root, name, folder, course=Path(tmp) / "grading", env=dict(env or {}),
-                              workers=workers, scheduler=scheduler, progress=progress, feedback=False,
-                              own_class=True)
+                              workers=workers, scheduler=scheduler, progress=progress, feedback=False)
     return mutants.score(report, time.monotonic() - start)

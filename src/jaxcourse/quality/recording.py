@@ -27,7 +27,7 @@ def record(root: Path, name: str, workers: int | None = None, progress: bool = T
     with tempfile.TemporaryDirectory(prefix=f"jc-{os.getpid()}-mistakes-") as tmp:
         folder = submissions.write_class(Path(tmp) / "submissions", students)
         report = pipeline.grade(root, name, folder, course=Path(tmp) / "course", workers=workers,
-                                progress=progress, feedback=False, keep_behaviour=True, own_class=True)
+                                progress=progress, feedback=False, keep_behaviour=True)
     recorded = {"source": source_digest(root, name), "format": FORMAT, "mistakes": {}}
     for stem, mistake in kept.items():
         seen = report.students[stem].behaviours.get(mistake.task)

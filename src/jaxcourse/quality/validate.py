@@ -86,7 +86,7 @@ def validate(root: Path, name: str, env: dict[str, str] | None = None, *, plain:
         folder = submissions.write_class(Path(tmp) / "class", students)
         start = time.monotonic()
         report = pipeline.grade(root, name, folder, course=Path(tmp) / "grading", env=dict(env or {}),
-                              progress=False, feedback=False, own_class=True)
+                              progress=False, feedback=False)
         pages = feedback_checks.check(root, name, Path(tmp) / "grading", report,
                                       {s: m for s, (_, m) in expectations.items() if not s.startswith("forged-")},
                                       ["release", "all-mistakes"])
