@@ -469,3 +469,33 @@ def test_one_lms_zip_of_odd_names_through_the_pipeline(tmp_path, monkeypatch):
         _grade_here(archive, ctx.course, force=True)
     assert "\n" not in str(refused.value) and "nothing graded, the last run's results are kept" in str(refused.value)
     assert kept == {name: (ctx.course / name).read_bytes() for name in kept}
+
+
+def test_students_open_a_cache_entry_by_its_name_and_cannot_list_the_cache():
+    """The students' compilation cache (`pipeline._unlisted`): the grader's, mode 711, its entries
+    644. As `nobody`, a kernel's user, an entry opens by name and the folder does not list."""
+    import shutil
+    import stat
+    import tempfile
+
+    base = Path(tempfile.mkdtemp(prefix="jc-unlisted-"))
+    try:
+        os.chmod(base, 0o755)
+        folder = base / "students"
+        folder.mkdir()
+        entry = folder / "jit_pascal-0123abcd-cache"
+        entry.write_bytes(b"compiled")
+        from jaxcourse.grading import pipeline
+
+        pipeline._unlisted(folder)
+        assert stat.S_IMODE(folder.stat().st_mode) == 0o711
+        assert stat.S_IMODE(entry.stat().st_mode) == 0o644
+        if os.geteuid() != 0:
+            return  # only root can become nobody; CI runs as root
+        probe = ("import os, sys\nprint(open(sys.argv[1] + '/jit_pascal-0123abcd-cache', 'rb').read())\n"
+                 "try:\n    os.listdir(sys.argv[1])\nexcept PermissionError:\n    print('listing refused')\n")
+        seen = subprocess.run(["/usr/bin/python3", "-c", probe, str(folder)], capture_output=True, text=True,
+                              timeout=60, preexec_fn=lambda: (os.setgid(65534), os.setuid(65534)))
+        assert seen.stdout.split("\n")[:2] == ["b'compiled'", "listing refused"], seen.stdout + seen.stderr
+    finally:
+        shutil.rmtree(base, ignore_errors=True)
