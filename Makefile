@@ -5,7 +5,7 @@ BIN    := $(CURDIR)/$(VENV)/bin
 STAMP  := $(VENV)/.installed
 export PATH := $(BIN):$(PATH)
 
-.PHONY: help install browser lab test soak notebooks book release check-release mistakes validate audit transcription grade export report badges normalize bench lint clean
+.PHONY: help install browser lab test soak notebooks book release check-release mistakes validate audit transcription grade export autograder report badges normalize bench lint clean
 
 help:                       ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/^([a-z-]+):.*## (.*)$$/\1\t\2/' | expand -t 16
@@ -73,6 +73,11 @@ export: install             ## grades for the LMS: make export ASSIGNMENT=01_xor
 	@test -n "$(ASSIGNMENT)" -a -n "$(FORMAT)" || { echo "usage: make export ASSIGNMENT=01_xor" \
 	  "FORMAT=canvas|moodle|csv|feedback-zip [EXPORT_ARGS='--roster roster.csv -o out.csv']" >&2; exit 2; }
 	$(BIN)/jaxcourse export $(ASSIGNMENT) --format $(FORMAT) $(EXPORT_ARGS)
+
+autograder: install         ## a platform's grader: make autograder ASSIGNMENT=01_xor FOR=gradescope|prairielearn
+	@test -n "$(ASSIGNMENT)" -a -n "$(FOR)" || { echo "usage: make autograder ASSIGNMENT=01_xor" \
+	  "FOR=gradescope|prairielearn [AUTOGRADER_ARGS='--image you/jaxcourse-grader:2025']" >&2; exit 2; }
+	$(BIN)/jaxcourse autograder $(ASSIGNMENT) --for $(FOR) $(AUTOGRADER_ARGS)
 
 report: install             ## HTML analytics of the last grading run: make report ASSIGNMENT=01_xor
 	@test -n "$(ASSIGNMENT)" || { echo "usage: make report ASSIGNMENT=01_xor" >&2; exit 2; }

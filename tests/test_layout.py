@@ -26,8 +26,6 @@ MODULES = {_module_name(p): p for p in sorted(PACKAGE.rglob("*.py"))}
 
 def layer(module: str) -> str:
     parts = module.split(".")
-    if module == "jaxcourse.cli":
-        return "cli"
     if len(parts) > 2 or (len(parts) == 2 and module in SUBPACKAGES):
         return parts[1]
     return "student"
@@ -61,7 +59,7 @@ GRAPH = {m: imports(m)[0] for m in MODULES}
 
 def test_the_four_parts_are_folders():
     assert {m for m in SUBPACKAGES if m.count(".") == 1} == {"jaxcourse.course", "jaxcourse.grading",
-                                                              "jaxcourse.quality"}
+                                                              "jaxcourse.quality", "jaxcourse.cli"}
     assert {layer(m) for m in MODULES} == set(LAYERS)
 
 

@@ -150,7 +150,7 @@ def grade(root: Path, assignment: str, submitted: Path, *, course: Path | None =
         # need different things (a kernel, this process), so they overlap.
         with ThreadPoolExecutor(1) as background:
             warming = (background.submit(_warm_cache, course, assignment, sources, box, source_hash)
-                       if todo and cache and box.isolate else None)
+                       if todo and cache and box.isolation != "process" else None)
             # nbgrader's imports take a second: here, once the solution's kernel has started
             from nbgrader.api import Gradebook
             from sqlalchemy.exc import SAWarning

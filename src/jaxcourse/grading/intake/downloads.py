@@ -22,6 +22,8 @@ from datetime import datetime
 from functools import partial
 from pathlib import Path, PurePosixPath
 
+from jaxcourse.grading.intake import gradescope_export
+
 # The layouts LMS downloads use, tried in order when no --pattern is given. The student id is
 # the LMS's own id, so that two students with the same name stay apart; `name` is kept beside it.
 # - Canvas: `doejane_1234_5678_01_xor.ipynb`, `doejane_LATE_1234_5678_01_xor.ipynb` for late work:
@@ -33,6 +35,8 @@ from pathlib import Path, PurePosixPath
 #   `Full Name_123_assignsubmission_file[_]/01_xor.ipynb` (3.1+): participant id second, as
 #   moodle/mod/assign `download_submissions` writes (`str_replace('_', ' ', fullname)` then
 #   `_<uniqueid>_<subtype>_<type>`) and assignfeedback_file's importziplib reads it back.
+# - Gradescope's "Export Submissions": `submission_<id>/01_xor.ipynb` beside `submission_metadata.yml`,
+#   which names each folder's submitters (`gradescope_export`).
 # - Blackboard: `Assignment_username_attempt_2024-01-31-23-59-59_01_xor.ipynb`; the attempt's
 #   time is in the name (not checked against Blackboard source: none is public).
 LMS_LAYOUTS = {
@@ -163,7 +167,7 @@ def _strip_common_folder(entries: list[_Entry], regexes: list[re.Pattern]) -> li
             break
         inner = [p[1:] for p in parts]
         flat_ids = {m.group("student") for p in inner if len(p) == 1 and (m := _match(regexes, p[0]))}
-        if not (all(len(p) >= 2 for p in inner) or len(flat_ids) >= 2):
+        if not (all(len(p) >= 2 for p in inner) or len(flat_ids) >= 2 or (gradescope_export.METADATA,) in inner):
             break
         entries = [replace(e, name=str(PurePosixPath(*p))) for p, e in zip(inner, entries)]
     return entries
@@ -203,6 +207,23 @@ def distinct_ids(raws: list[str]) -> dict[str, str]:
     return ids
 
 
+def _gradescope_submitters(entries: list[_Entry]) -> dict[str, list]:
+    """A Gradescope export's submitters by folder (`gradescope_export`); {} for any other download."""
+    metadata = [e for e in entries if e.name == gradescope_export.METADATA]
+    if not metadata:
+        return {}
+    if metadata[0].size > gradescope_export.MAX_METADATA_BYTES:
+        raise SubmissionError(f"{gradescope_export.METADATA}: larger than "
+                              f"{_size(gradescope_export.MAX_METADATA_BYTES)}, not read")
+    data = _read(metadata[0])
+    if isinstance(data, str):
+        raise SubmissionError(f"{gradescope_export.METADATA}: {data}")
+    try:
+        return gradescope_export.submitters(data)
+    except ValueError as err:
+        raise SubmissionError(f"{err}: download the export again") from None
+
+
 def collect(path: Path, pattern: str | None = None) -> tuple[dict[str, Submission], list[str]]:
     """{student: Submission} from a folder or zip, and the files no student could be found for.
     Without `pattern`, LMS file names (Canvas, Moodle, Blackboard) give the LMS's student id.
@@ -218,6 +239,8 @@ def collect(path: Path, pattern: str | None = None) -> tuple[dict[str, Submissio
                 entries.append(replace(entry, name="/".join(parts)))
         if not Path(path).is_dir():
             entries = _strip_common_folder(entries, regexes)
+        exported = _gradescope_submitters(entries)
+        entries = [e for e in entries if not exported or e.name != gradescope_export.METADATA]
         found = []
         orphans = []
         for entry in entries:
@@ -230,6 +253,10 @@ def collect(path: Path, pattern: str | None = None) -> tuple[dict[str, Submissio
                 raw, file = parts[0], "/".join(parts[1:])
             else:
                 orphans.append(entry.name)
+                continue
+            if raw in exported:  # a Gradescope export's folder: once for each of its submitters
+                found += [(who.student, file, entry, {"name": who.name, "when": who.submitted_at})
+                          for who in exported[raw]]
                 continue
             found.append((raw, file, entry, match.groupdict() if match else {}))
         used: dict[str, int] = {}
@@ -257,6 +284,7 @@ def collect(path: Path, pattern: str | None = None) -> tuple[dict[str, Submissio
             stamp = entry.stamp
             if groups.get("stamp"):
                 stamp = datetime.strptime(groups["stamp"], "%Y-%m-%d-%H-%M-%S")
+            stamp = groups.get("when") or stamp
             if stamp and (submission.submitted_at is None or stamp > submission.submitted_at):
                 submission.submitted_at = stamp
             data = why or _read(entry)

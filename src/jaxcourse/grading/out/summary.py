@@ -95,7 +95,11 @@ def summarize(report: Report) -> str:
     lines = [f"{report.assignment}: {len(report.students)} students, {len(report.graded)} graded now in "
              f"{report.seconds:.1f} s ({report.workers} workers, isolation: {report.isolation}); "
              f"out of {report.max_score:g} points"]
-    if report.isolation != "namespaces":
+    if report.isolation == "user":
+        lines += ["  warning: no namespaces (root without the privileges for them, as in a container): each kernel "
+                  "ran as a user of its own, which kept it from the grader, the course and other kernels, but not "
+                  "from the network, IPC, or files any user may read (see README, 'Isolation')"]
+    elif report.isolation != "namespaces":
         lines += ["  warning: student code ran as this user, without namespaces (not root, or no `unshare`): "
                   "only the time and output limits held; nothing stopped it from", *UNCONFINED]
     lines += [f"  warning: {printable(w)}" for w in report.warnings]

@@ -106,13 +106,18 @@ def limit(spec: dict) -> None:
         resource.setrlimit(getattr(resource, name), (value, value))
 
 
-def enter(spec: dict) -> None:
-    """Build the root, chroot, limit, and become the unprivileged user in the working folder."""
-    build(spec)
+def become(spec: dict) -> None:
+    """Take the limits, then become the unprivileged user: for good (no saved root ids)."""
     limit(spec)
     os.setgroups([])
     os.setgid(spec["gid"])
     os.setuid(spec["uid"])
+
+
+def enter(spec: dict) -> None:
+    """Build the root, chroot, limit, and become the unprivileged user in the working folder."""
+    build(spec)
+    become(spec)
     os.chdir(spec["cwd"])
 
 

@@ -26,6 +26,7 @@ from jaxcourse.grading.sandbox import guard, jail, watchdog, zygote
 from jaxcourse.grading.sandbox.notebook_outputs import plain_output
 from jaxcourse.grading.sandbox.settings import (
     INSIDE,
+    KERNEL_UIDS,
     NOBODY,
     OUTLIVED,
     UNSHARE,
@@ -35,6 +36,7 @@ from jaxcourse.grading.sandbox.settings import (
     jail_spec,
     kernel_cgroups,
     kernel_env,
+    reachable_by_others,
 )
 from jaxcourse.grading.sandbox.sockets import Sockets, SocketsClosed
 
@@ -85,12 +87,26 @@ class Kernel:
             self.mounted = True
         copy_matplotlib_cache(self.workdir)
 
-    def _hand_over(self) -> None:
-        """Give the fresh working folder to `nobody`; nothing in it is a link (the grader made it all)."""
+    def _hand_over(self, uid: int = NOBODY) -> None:
+        """Give the fresh working folder to the kernel's user; nothing in it is a link (the grader made it all)."""
         for folder, dirs, files in os.walk(self.workdir):
             for name in [*dirs, *files]:
-                os.chown(os.path.join(folder, name), NOBODY, NOBODY, follow_symlinks=False)
-        os.chown(self.workdir, NOBODY, NOBODY, follow_symlinks=False)
+                os.chown(os.path.join(folder, name), uid, uid, follow_symlinks=False)
+        os.chown(self.workdir, uid, uid, follow_symlinks=False)
+
+    def _own_user(self) -> dict:
+        """Without namespaces, as root: the kernel becomes a user of its own in its own folder,
+        which it reaches through the grader's folder (traversable, not listable), and reads the
+        shared compilation cache by its path where every folder above it lets others through;
+        everything else the grader made stays its own."""
+        os.chmod(self.parent, 0o711)
+        uid = KERNEL_UIDS[secrets.randbelow(len(KERNEL_UIDS))]
+        if self.sandbox.cache and self.sandbox.cache_writable:
+            Path(self.sandbox.cache).mkdir(parents=True, exist_ok=True)
+            os.chown(self.sandbox.cache, uid, uid, follow_symlinks=False)
+        limits = self.sandbox.limits
+        return {"uid": uid, "gid": uid,
+                "rlimits": {"RLIMIT_FSIZE": limits.disk_bytes, "RLIMIT_NOFILE": 4096, "RLIMIT_NPROC": limits.max_pids}}
 
     def start(self) -> None:
         from jupyter_client import BlockingKernelClient
@@ -105,12 +121,15 @@ class Kernel:
         limits = self.sandbox.limits
         self.cgroup = kernel_cgroups(limits)
         self.gaps += self.cgroup.missing if self.cgroup else []
-        if self.sandbox.isolate:
-            self._hand_over()
+        user = self._own_user() if self.sandbox.as_user and self.role == "student" else None
+        if user and self.sandbox.cache and not reachable_by_others(Path(self.sandbox.cache)):
+            env.pop("JAX_COMPILATION_CACHE_DIR", None)  # it compiles everything itself
+        if self.sandbox.isolate or user:
+            self._hand_over(user["uid"] if user else NOBODY)
         spec = (jail_spec(self.sandbox, self.workdir, self.parent, self.cgroup, argv, env)
                 if self.sandbox.isolate else None)
         if self.sandbox.warm:
-            request = {"jail": spec, "env": env, "argv": ["ipykernel_launcher", *argv[3:]], "cwd": str(self.workdir),
+            request = {"jail": spec, "user": user, "env": env, "argv": ["ipykernel_launcher", *argv[3:]], "cwd": str(self.workdir),
                        "log": str(self._log_path()), "cgroup_procs": self.cgroup.procs if self.cgroup else []}
             try:
                 self.process = zygote.for_env(kernel_env(self.sandbox, INSIDE), self.sandbox.preload).spawn(request)
@@ -129,6 +148,8 @@ class Kernel:
             def join_cgroup():
                 for path in procs:
                     Path(path).write_text(str(os.getpid()))
+                if user:
+                    jail.become(user)
 
             self.process = subprocess.Popen(argv, cwd=self.workdir, env=env, stdin=subprocess.DEVNULL,
                                             stdout=self._log(), stderr=subprocess.STDOUT,

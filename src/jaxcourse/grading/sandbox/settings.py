@@ -5,6 +5,10 @@ and PID namespaces (`jaxcourse.grading.sandbox.jail`) as the unprivileged user `
 new root that holds only the system's libraries, the Python environment and the course helpers
 (all read-only) and its private working folder: the course, the gradebook, other students and
 home folders are not there at all. There is no network, and a memory cgroup caps its memory.
+Where the grader is root without the privileges for namespaces (a platform's container: Gradescope,
+PrairieLearn), each kernel is a plain process that becomes a user of its own, with no name and no
+files but its folder ("user" isolation): it cannot signal the grader or another kernel, write what
+root owns (results, the course) or read what the grader keeps private.
 Elsewhere it is a plain process with the same time limits, and `Run.isolation` says so.
 """
 
@@ -22,6 +26,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 NOBODY = 65534
+# Without namespaces, each kernel is a user of its own, one of these uids (no name, no files):
+# kernels cannot signal one another, and what one leaves running is found by its owner.
+KERNEL_UIDS = range(0x4A_0000, 0x4A_0000 + 2**16)
 INSIDE = "/tmp/work"
 CACHE_INSIDE = "/jaxcache"
 CGROUPS = Path("/sys/fs/cgroup")  # v2 has cgroup.controllers here; v1 one folder per controller
@@ -166,6 +173,23 @@ class Cgroups:
                     time.sleep(0.1)
 
 
+def reachable_by_others(path: Path) -> bool:
+    """Whether a user other than the owners (a kernel's) can reach `path` by its name."""
+    return all(folder.stat().st_mode & 0o001 for folder in [path, *path.parents] if folder.exists())
+
+
+def kernel_processes() -> list[int]:
+    """Every process whose owner is one of the kernels' users (`KERNEL_UIDS`)."""
+    found = []
+    for proc in Path("/proc").iterdir():
+        try:
+            if proc.name.isdigit() and proc.stat().st_uid in KERNEL_UIDS:
+                found.append(int(proc.name))
+        except OSError:
+            continue
+    return found
+
+
 def folder_prefix() -> str:
     """Of every folder a run makes in the system's temporary folder: the grader's pid says whose."""
     return f"jc-{os.getpid()}-"
@@ -239,17 +263,22 @@ class Sandbox:
     cache_writable: bool = False
     test_cache: str | None = None  # the test kernels' own (`pool.tests_sandbox`): no student's kernel sees it
     isolate: bool | None = None
+    as_user: bool | None = None  # without namespaces, each kernel a user of its own (root only; default: when root)
     warm: bool = True  # kernels forked from a zygote (Linux); False: each a fresh Python
     preload: tuple[str, ...] = ()  # what the zygote imports besides ipykernel and JAX
 
     def __post_init__(self):
         if self.isolate is None:
             self.isolate = namespaces_available()
+        if self.as_user is None:  # and only where any user can read Python and the course helpers
+            self.as_user = (not self.isolate and sys.platform == "linux" and os.geteuid() == 0
+                              and all(reachable_by_others(p) for p in package_dirs()))
+        self.as_user = bool(self.as_user) and not self.isolate
         self.warm = self.warm and hasattr(os, "pidfd_open")
 
     @property
     def isolation(self) -> str:
-        return "namespaces" if self.isolate else "process"
+        return "namespaces" if self.isolate else "user" if self.as_user else "process"
 
 
 def kernel_env(sandbox: Sandbox, home: str) -> dict[str, str]:

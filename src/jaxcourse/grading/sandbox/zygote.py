@@ -100,6 +100,8 @@ def _become_kernel(request: dict) -> None:
         jail.enter(spec)
         jail.die_with_parent()
     else:
+        if request.get("user"):
+            jail.become(request["user"])
         os.chdir(request["cwd"])
     os.environ.clear()
     os.environ.update(request["env"])

@@ -1,0 +1,5 @@
+import sys
+
+from jaxcourse.cli import main
+
+sys.exit(main())
