@@ -1,0 +1,17 @@
+# task: task-01-layer-norm
+# why: index_map returns the block's first row (r * rows_per_block) instead of its block index r, so programs past the first read and write the wrong rows
+# see: 10_pallas §3
+import jax
+import jax.numpy as jnp
+from jax.experimental import pallas as pl
+
+
+def layer_norm_rows(x, rows_per_block):
+    def kernel(x_ref, o_ref):
+        rows = x_ref[...]
+        centred = rows - rows.mean(axis=1, keepdims=True)
+        o_ref[...] = centred / jnp.sqrt((centred * centred).mean(axis=1, keepdims=True) + 1e-5)
+
+    spec = pl.BlockSpec((rows_per_block, x.shape[1]), lambda r: (r * rows_per_block, 0))
+    return pl.pallas_call(kernel, out_shape=jax.ShapeDtypeStruct(x.shape, jnp.float32),
+                          grid=(x.shape[0] // rows_per_block,), in_specs=[spec], out_specs=spec, interpret=True)(x)
