@@ -17,7 +17,6 @@ import json
 import os
 import platform as python_platform
 import shutil
-import signal
 import subprocess
 import sys
 import tempfile
@@ -29,7 +28,7 @@ from pathlib import Path
 from jaxcourse.course import assignments
 from jaxcourse.course.assignments import CourseError
 from jaxcourse.grading.out.platform_results import PLATFORMS, VISIBILITY, Graded
-from jaxcourse.grading.sandbox.settings import Limits, kernel_processes
+from jaxcourse.grading.sandbox.settings import Limits, kernel_processes, kill_until_gone
 
 # Where each platform puts things (Gradescope: "Autograder Specifications"; PrairieLearn:
 # "External Grading"); the course's private part is the grader's (mode 700), the helpers public.
@@ -221,18 +220,8 @@ def build(root: Path, assignment: str, platform: str, out: Path, *, hidden: str 
 
 def _kill_leftovers(isolation: str) -> None:
     """Every process a kernel's user still has: what student code left running (a detached one too)."""
-    if isolation != "user":
-        return
-    for _ in range(50):
-        left = kernel_processes()
-        if not left:
-            return
-        for pid in left:
-            try:
-                os.kill(pid, signal.SIGKILL)
-            except ProcessLookupError:
-                pass
-        time.sleep(0.1)
+    if isolation == "user":
+        kill_until_gone(kernel_processes)
 
 
 def _not_this_assignment(submission: Path, source_ids: set[str]) -> str:

@@ -137,18 +137,7 @@ class Cgroups:
 
     def kill_all(self, seconds: float = 10.0) -> bool:
         """SIGKILL every member until none is left; True when the cgroups are empty."""
-        deadline = time.monotonic() + seconds
-        while time.monotonic() < deadline:
-            members = self.members()
-            if not members:
-                return True
-            for pid in members:
-                try:
-                    os.kill(pid, signal.SIGKILL)
-                except ProcessLookupError:
-                    pass
-            time.sleep(0.05)
-        return not self.members()
+        return kill_until_gone(self.members, seconds)
 
     def hit_limit(self) -> bool:
         for path in self.paths:
@@ -176,6 +165,22 @@ class Cgroups:
 def reachable_by_others(path: Path) -> bool:
     """Whether a user other than the owners (a kernel's) can reach `path` by its name."""
     return all(folder.stat().st_mode & 0o001 for folder in [path, *path.parents] if folder.exists())
+
+
+def kill_until_gone(processes, seconds: float = 10.0) -> bool:
+    """SIGKILL what `processes()` lists until it lists nothing; True when nothing is left."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        left = processes()
+        if not left:
+            return True
+        for pid in left:
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+        time.sleep(0.05)
+    return not processes()
 
 
 def kernel_processes() -> list[int]:
