@@ -209,3 +209,16 @@ def test_the_builder_loads_as_supervised_pairs(tfds_dir):
     image, label = next(iter(tfds.as_numpy(dataset)))
     assert image.dtype == np.uint8 and image.shape == (28, 28, 1)
     assert 0 <= int(label) <= 9
+
+
+def test_the_shipped_text_is_alice_in_plain_ascii():
+    text = data.load_text()
+    assert len(text) == 144_430
+    assert text.lstrip().startswith("ALICE'S ADVENTURES IN WONDERLAND") and text.rstrip().endswith("THE END")
+    assert text.isascii() and "\r" not in text and "Gutenberg" not in text
+
+
+def test_a_missing_text_is_named(monkeypatch, tmp_path):
+    monkeypatch.setattr(data, "TEXT_FILE", tmp_path / "nowhere" / "alice.txt")
+    with pytest.raises(FileNotFoundError, match="alice.txt"):
+        data.load_text()

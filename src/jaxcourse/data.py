@@ -228,3 +228,26 @@ def _host(url: str) -> str:
 def _short(err: BaseException) -> str:
     text = str(err).strip().splitlines()[0] if str(err).strip() else ""
     return f"{type(err).__name__}: {text[:160]}" if text else type(err).__name__
+
+
+# --- the shipped text (chapter 12) -----------------------------------------------------------
+
+TEXT_FILE = Path("data") / "alice" / "alice.txt"
+
+
+def text_path() -> Path:
+    """data/alice/alice.txt of the course checkout (found from this file or the working folder)."""
+    here = Path(__file__).resolve()
+    for folder in [here.parents[2], Path.cwd(), *Path.cwd().resolve().parents]:
+        if (folder / TEXT_FILE).is_file():
+            return folder / TEXT_FILE
+    raise FileNotFoundError(
+        f"no {TEXT_FILE} next to the jaxcourse package or above {Path.cwd()}: run from a checkout "
+        "of the course (it ships the file: Alice's Adventures in Wonderland, public domain)"
+    )
+
+
+def load_text() -> str:
+    """Alice's Adventures in Wonderland (Lewis Carroll, Project Gutenberg eBook #11, public domain),
+    144,430 characters: the corpus of chapter 12 (data/alice/README.md says where it comes from)."""
+    return text_path().read_text(encoding="utf-8")

@@ -18,7 +18,7 @@ RELEASES = sorted((ROOT / "exercises").glob("*/*.ipynb"))
 
 
 # Chapters that CI runs on 8 simulated CPU devices (07 also asks for them itself).
-MULTI_DEVICE = {"07_vmap_pmap", "08_prng"}
+MULTI_DEVICE = {"07_vmap_pmap", "08_prng", "12_transformer"}
 
 
 @pytest.mark.slow

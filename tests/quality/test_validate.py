@@ -11,7 +11,7 @@ from jaxcourse.quality import validate
 ROOT = Path(__file__).resolve().parents[2]
 ASSIGNMENTS = assignments.assignment_names(ROOT)
 # Assignments that must grade the same on 1 and on 8 simulated CPU devices.
-# 07 asks for 8 simulated CPU devices itself (its set-up cell), so every round trip of it runs on 8
+# 07 and 12 ask for 8 simulated CPU devices themselves (their set-up cells), so every round trip of them runs on 8
 MULTI_DEVICE = ["08_prng"]
 # `make audit` makes up to 8 mutants per task; CI keeps to 5 (spread over kinds) to stay quick.
 CI_MUTANTS_PER_TASK = 5
