@@ -228,10 +228,11 @@ def _not_this_assignment(submission: Path, source_ids: set[str]) -> str:
     """Why the submitted notebooks are not this assignment's, or "" (they are, or cannot be read:
     the grader says which)."""
     from jaxcourse.grading.intake import submissions
+    from jaxcourse.grading.intake.downloads import MAX_FILE_BYTES
 
     readable = []
     for path in sorted(submission.rglob("*.ipynb")):
-        if path.is_file() and path.stat().st_size <= 50 * 2**20:
+        if path.is_file() and path.stat().st_size <= MAX_FILE_BYTES:
             notebook, _ = submissions.read_notebook(path.read_bytes())
             if notebook is not None:
                 readable.append(notebook)
