@@ -82,6 +82,12 @@ def _warm_cache(course: Path, assignment: str, sources: dict, box: Sandbox, sour
     return warmed
 
 
+def warmed_caches(course: Path, assignment: str) -> list[Path]:
+    """The compilation caches a run of `assignment` in `course` filled (`_warm_cache`): what a plain
+    nbgrader run of the solution may start from."""
+    return sorted(p for p in (course / gradebook.STATE / "jax-cache").glob(f"{assignment}-*/*") if p.is_dir())
+
+
 def _unlisted(folder: Path) -> None:
     """The grader's own, its entries readable and the folder not listable by a kernel's user: a
     kernel opens an entry only by its name, which it learns by compiling the same computation

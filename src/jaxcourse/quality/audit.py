@@ -160,15 +160,36 @@ class Plan:
         return AuditReport(self.name, list(self.audits.values()), seconds, len(self.students) + 1)
 
 
+def task_sources(root: Path, name: str) -> tuple[dict[str, str], dict[str, str]]:
+    """({task: its solution cell's source}, {task: its test cells' sources, joined})."""
+    all_tasks = assignments.tasks(root, name)
+    sources = [nbformat.read(p, as_version=4) for p in sorted(assignments.assignment_folder(root, name).glob("*.ipynb"))]
+    cells = {c.metadata["nbgrader"]["grade_id"]: c for nb in sources for c in nb.cells
+             if c.metadata.get("nbgrader", {}).get("grade_id")}
+    return ({t.grade_id: cells[t.grade_id].source for t in all_tasks},
+            {t.grade_id: "\n".join(cells[c].source for c in t.tests) for t in all_tasks})
+
+
+def in_rounds(root: Path, name: str, solved: dict, by_task: dict[str, list], code, prefix: str,
+              depends: dict[str, set[str]]) -> tuple[dict, list[dict]]:
+    """Submissions `<prefix>-NNN`, each the solution with one answer (`code(item)`) in each of
+    several tasks that cannot see each other (`rounds`); and, per submission, {task: item}."""
+    grouped = rounds(by_task, depends)
+    by_id = {t.grade_id: t for t in assignments.tasks(root, name)}
+    students = {}
+    for index, chosen in enumerate(grouped):
+        notebooks = dict(solved)
+        for task, item in chosen.items():
+            notebook = by_id[task].notebook
+            notebooks[notebook] = assignments.with_answer(notebooks[notebook], task, code(item))
+        students[f"{prefix}-{index:03d}"] = notebooks
+    return students, grouped
+
+
 def plan(root: Path, name: str, solved: dict, *, cap: int | None = 8) -> Plan:
     """Submissions `mutants-NNN`, each the solution with one mutant in one or more tasks."""
-    source_folder = assignments.assignment_folder(root, name)
+    answers, tests = task_sources(root, name)
     all_tasks = assignments.tasks(root, name)
-    sources = {p.name: nbformat.read(p, as_version=4) for p in sorted(source_folder.glob("*.ipynb"))}
-    cells = {c.metadata["nbgrader"]["grade_id"]: c for nb in sources.values() for c in nb.cells
-             if c.metadata.get("nbgrader", {}).get("grade_id")}
-    answers = {t.grade_id: cells[t.grade_id].source for t in all_tasks}
-    tests = {t.grade_id: "\n".join(cells[c].source for c in t.tests) for t in all_tasks}
     known = equivalents(root, name)
     audits = {t.grade_id: TaskAudit(t.grade_id, mutation.normalized(answers[t.grade_id])) for t in all_tasks}
     candidates: dict[str, list] = {}
@@ -178,15 +199,8 @@ def plan(root: Path, name: str, solved: dict, *, cap: int | None = 8) -> Plan:
                 audits[task.grade_id].equivalent.append((mutant, known[mutant.key]))
             else:
                 candidates.setdefault(task.grade_id, []).append(mutant)
-    grouped = rounds(candidates, dependencies(answers, tests))
-    by_id = {t.grade_id: t for t in all_tasks}
-    students = {}
-    for index, chosen in enumerate(grouped):
-        notebooks = dict(solved)
-        for task, mutant in chosen.items():
-            notebook = by_id[task].notebook
-            notebooks[notebook] = assignments.with_answer(notebooks[notebook], task, mutant.code)
-        students[f"mutants-{index:03d}"] = notebooks
+    students, grouped = in_rounds(root, name, solved, candidates, lambda mutant: mutant.code, "mutants",
+                                  dependencies(answers, tests))
     return Plan(name, students, grouped, audits, {t.grade_id: t.tests for t in all_tasks})
 
 

@@ -45,11 +45,12 @@ def _said(cell) -> str:
                             str(o.get("data", {}).get("text/plain", "")) for o in cell.get("outputs", [])).split())
 
 
-def check(root: Path, name: str, course: Path, report, named: dict[str, object], lines_for: list[str]) -> list:
-    """(submission, ok, detail) for each: `named` maps a student to the kept mistake it holds;
-    `lines_for` lists students whose every lost part must say something."""
+def check(root: Path, name: str, course: Path, report, named: dict[str, list], lines_for: list[str]) -> list:
+    """(check, ok, detail) for each: `named` maps a student to the kept mistakes it holds, each with
+    its task's test cells, [(cells, mistake)]; `lines_for` lists students whose every lost part must
+    say something."""
     secret = hidden_lines(root, name)
-    whys = {" ".join(m.why.split()) for m in named.values()}
+    whys = {" ".join(m.why.split()) for held in named.values() for _, m in held}
     found = []
     recorded = behaviour.load(root, name).get("mistakes", {})
     if not recorded:
@@ -61,19 +62,7 @@ def check(root: Path, name: str, course: Path, report, named: dict[str, object],
         if leaked:
             found.append((f"hidden-code-{student}", False, f"its feedback shows hidden test code: {leaked[0]}"))
         if student in named:
-            own = " ".join(named[student].why.split())
-            others = sorted(w for w in whys if w != own and w in text)
-            kept = recorded.get(named[student].path.stem)
-            nameable = kept is not None and behaviour.named_mistake(
-                kept["behaviour"], {"mistakes": recorded}, kept["task"]) is kept
-            if others:
-                found.append((f"named-{student}", False, f"named as another mistake: {others[0]}"))
-            elif nameable:
-                found.append((f"named-{student}", own in text, "its feedback names it" if own in text else
-                              "its feedback does not name it"))
-            else:  # never a guess: it is not named, and said so here
-                found.append((f"named-{student}", own not in text, "not nameable: too few distinct numbers cross "
-                              "on its task's tests, or another kept mistake behaves alike"))
+            found += [_named(pages, cells, mistake, whys, recorded) for cells, mistake in named[student]]
             continue
         silent = [c.metadata.nbgrader.grade_id for page in pages for c in page.cells
                   if c.get("metadata", {}).get("nbgrader", {}).get("grade")
@@ -81,3 +70,22 @@ def check(root: Path, name: str, course: Path, report, named: dict[str, object],
         found.append((f"lines-{student}", not silent,
                       f"a lost test part says nothing: {', '.join(silent)}" if silent else "every lost part says why"))
     return found
+
+
+def _named(pages: list, cells, mistake, whys: set[str], recorded: dict) -> tuple[str, bool, str]:
+    """Whether its task's test cells name the kept mistake by its own `why`, and no other."""
+    text = "\n".join(_said(c) for page in pages for c in page.cells
+                     if c.get("metadata", {}).get("nbgrader", {}).get("grade_id") in cells)
+    own = " ".join(mistake.why.split())
+    others = sorted(w for w in whys if w != own and w in text)
+    kept = recorded.get(mistake.path.stem)
+    nameable = kept is not None and behaviour.named_mistake(
+        kept["behaviour"], {"mistakes": recorded}, kept["task"]) is kept
+    check = f"named-mistake-{mistake.path.stem}"
+    if others:
+        return check, False, f"named as another mistake: {others[0]}"
+    if nameable:
+        return check, own in text, "its feedback names it" if own in text else "its feedback does not name it"
+    # never a guess: it is not named, and said so here
+    return check, own not in text, ("not nameable: too few distinct numbers cross on its task's tests, "
+                                    "or another kept mistake behaves alike")

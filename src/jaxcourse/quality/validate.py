@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 import tempfile
 import time
 from dataclasses import dataclass
@@ -10,6 +11,7 @@ from pathlib import Path
 import nbformat
 
 from jaxcourse.course.assignments import (
+    FORGED,
     MISTAKES,
     RELEASE,
     CourseError,
@@ -19,7 +21,6 @@ from jaxcourse.course.assignments import (
     solved_assignment,
     tasks,
     with_answer,
-    with_mistake,
 )
 from jaxcourse.course.release import generate, release_drift
 from jaxcourse.grading import pipeline
@@ -45,7 +46,9 @@ def validate(root: Path, name: str, env: dict[str, str] | None = None, *, plain:
     """Prove an assignment gradeable: the committed release is what the source generates; plain
     `nbgrader autograde` gives the solution full marks; and through `jaxcourse grade` (the sandboxed
     pipeline instructors use) the solution scores full marks, the release zero, and each kept
-    mistake loses exactly the points of its own task's tests.
+    mistake loses exactly the points of its own task's tests. Kept answers of tasks that cannot see
+    each other share a submission (`_kept_in_rounds`): each is scored on its own task's test cells,
+    and is reported with the score the submission would have with it alone.
 
     `mutants` (a cap per task, None for all, 0 for none) also runs `jaxcourse audit` in the same
     grading run: its report comes back as the check named "audit".
@@ -61,20 +64,9 @@ def validate(root: Path, name: str, env: dict[str, str] | None = None, *, plain:
         drift = release_drift(root, name, course)
         solution = solved_assignment(root, name, released)
         release_copy = {nb: nbformat.read(released / nb, as_version=4) for nb in solution}
-        if plain:
-            # The course's own notebooks: their kernels may share one compilation cache.
-            plain_scores = autograde(course, name, {"solution": solution},
-                                     {**shared_compilation_cache(Path(tmp) / "jax-cache"), **(env or {})})
         students = {"solution": solution, "release": release_copy}
-        expectations = {}
-        for mistake in mistakes(root, name):
-            student = f"mistake-{mistake.path.stem}"
-            students[student] = with_mistake(root, name, solution, mistake)
-            expectations[student] = (by_id[mistake.task], mistake)
-        for answer in forged(root, name):  # lies scored like the plain mistake: lose the task's points
-            student = f"forged-{answer.path.stem}"
-            students[student] = with_mistake(root, name, solution, answer)
-            expectations[student] = (by_id[answer.task], answer)
+        kept_answers, grouped = _kept_in_rounds(root, name, solution)
+        students.update(kept_answers)
         every = dict(solution)  # a kept mistake in every task, one notebook: every lost part must say why
         for mistake in {m.task: m for m in mistakes(root, name)}.values():
             notebook = by_id[mistake.task].notebook
@@ -87,8 +79,19 @@ def validate(root: Path, name: str, env: dict[str, str] | None = None, *, plain:
         start = time.monotonic()
         report = pipeline.grade(root, name, folder, course=Path(tmp) / "grading", env=dict(env or {}),
                               progress=False, feedback=False)
+        graded = time.monotonic() - start
+        if plain:
+            # The course's own notebook: it may start from what the grading run compiled.
+            cache = Path(tmp) / "jax-cache"
+            for folder in pipeline.warmed_caches(Path(tmp) / "grading", name):
+                shutil.copytree(folder, cache, dirs_exist_ok=True)
+            plain_scores = autograde(course, name, {"solution": solution},
+                                     {**shared_compilation_cache(cache), **(env or {})})
+        rounds = {f"{KEPT}-{index:03d}": chosen for index, chosen in enumerate(grouped)}
         pages = feedback_checks.check(root, name, Path(tmp) / "grading", report,
-                                      {s: m for s, (_, m) in expectations.items() if not s.startswith("forged-")},
+                                      {student: [(by_id[task].tests, answer) for task, answer in chosen.items()
+                                                 if not _label(answer).startswith("forged-")]
+                                       for student, chosen in rounds.items()},
                                       ["release", "all-mistakes"])
     full = report.max_score
     got = {student: record.score for student, record in report.students.items()}
@@ -102,22 +105,28 @@ def validate(root: Path, name: str, env: dict[str, str] | None = None, *, plain:
         checks.append(Check("nbgrader-solution", full, plain_scores.totals["solution"],
                             "plain nbgrader autograde: full marks"))
     if plan is not None:
-        result = plan.score(report, time.monotonic() - start)
+        result = plan.score(report, graded)
         checks.append(Check("audit", 1.0, float(result.passed), result.table()))
     points = {cell: p for t in all_tasks for cell, p in t.tests.items()}
-    for student, (task, mistake) in expectations.items():
+    for student, chosen in rounds.items():
         cells = report.students[student].cells
         lost = sorted(c for c, s in cells.items() if c in points and s < points[c])
-        elsewhere = [c for c in lost if c not in task.tests]
-        detail = f"{mistake.why} (loses {task.grade_id}'s {task.points:g} points)"
-        if elsewhere:
-            detail += f"; but it also failed {', '.join(elsewhere)}"
-        checks.append(Check(student, full - task.points, got[student] if not elsewhere else -1.0, detail))
+        theirs = {cell for task in chosen for cell in by_id[task].tests}
+        elsewhere = [c for c in lost if c not in theirs]
+        for task_id, answer in chosen.items():
+            task = by_id[task_id]
+            kept_points = sum(cells.get(cell, 0.0) for cell in task.tests)
+            detail = f"{answer.why} (loses {task.grade_id}'s {task.points:g} points)"
+            if elsewhere:
+                others = ", ".join(_label(a) for t, a in chosen.items() if t != task_id) or "no other"
+                detail += f"; but its submission (with {others}) also failed {', '.join(elsewhere)}"
+            checks.append(Check(_label(answer), full - task.points,
+                                full - task.points + kept_points if not elsewhere else -1.0, detail))
     checks += [Check(student, 1.0, float(ok), detail) for student, ok, detail in pages]
     kept = {m.path.stem for m in mistakes(root, name)}
     checks += [Check(f"forged-{a.path.stem}-plain", 1.0, 0.0, f"'# plain: {a.see}' names no kept mistake of {name}")
                for a in forged(root, name) if a.see not in kept]
-    covered = {task.grade_id for task, _ in expectations.values()}
+    covered = {task for chosen in grouped for task in chosen}
     for task in all_tasks:
         if task.grade_id not in covered:
             checks.append(Check(f"no-mistake-for-{task.grade_id}", 1.0, 0.0,
@@ -125,3 +134,27 @@ def validate(root: Path, name: str, env: dict[str, str] | None = None, *, plain:
         if task.points <= 0:
             checks.append(Check(f"no-points-for-{task.grade_id}", 1.0, 0.0, "its tests carry no points"))
     return checks
+
+
+KEPT = "kept"
+
+
+def _label(answer) -> str:
+    return f"{'forged' if answer.path.parent.parent.name == FORGED.name else 'mistake'}-{answer.path.stem}"
+
+
+def _kept_in_rounds(root: Path, name: str, solution: dict) -> tuple[dict, list[dict]]:
+    """Submissions `kept-NNN`: the kept mistakes and forged answers, one per task in each, of tasks
+    that cannot see each other's answers (what `audit` does with mutants); a task's test cells say
+    how its own answer did."""
+    by_task: dict[str, list] = {}
+    for answer in [*mistakes(root, name), *forged(root, name)]:
+        by_task.setdefault(answer.task, []).append(answer)
+    answers, tests = audit.task_sources(root, name)
+    unknown = sorted(set(by_task) - set(answers))
+    if unknown:
+        raise CourseError(f"{by_task[unknown[0]][0].path}: no task {unknown[0]!r} in {name}")
+    # a kept answer may read names its task's solution does not: each task's every answer counts
+    every_answer = {task: "\n".join([code, *(a.code for a in by_task.get(task, []))]) for task, code in answers.items()}
+    return audit.in_rounds(root, name, solution, by_task, lambda answer: answer.code, KEPT,
+                           audit.dependencies(every_answer, tests))
