@@ -109,6 +109,9 @@ def test_every_notebook_opens_with_the_setup_cell():
         first_code = next(c for c in cells if c.cell_type == "code")
         assert first_code.id == badges.SETUP_CELL_ID, path.name
         assert badges.is_badge_line(cells[0].source.splitlines()[0]), path.name
+        copies = [c.id for c in cells if c.cell_type == "code" and c.id != badges.SETUP_CELL_ID
+                  and c.source.startswith(first_code.source.splitlines()[0])]
+        assert not copies, f"{path.name}: a second set-up cell (a stale copy, id {copies[0]}) runs the clone again"
 
 
 # --- jaxcourse badges ------------------------------------------------------------------------------
