@@ -82,3 +82,19 @@ def test_asking_again_for_the_count_already_there_is_quiet():
         "runtime.request_cpu_devices(2); print(jax.device_count('cpu'))"
     )
     assert out == "2"
+
+
+def test_the_override_runs_a_multi_device_notebook_on_one_device(monkeypatch):
+    """JAXCOURSE_CPU_DEVICES=1: chapter 12's request for 8 gives the 1 device a single GPU would."""
+    monkeypatch.setenv(runtime.CPU_DEVICES_OVERRIDE, "1")
+    out = _in_fresh_python(
+        "from jaxcourse import runtime; runtime.request_cpu_devices(8); import jax; print(jax.device_count('cpu'))"
+    )
+    assert out == "1"
+
+
+@pytest.mark.parametrize("bad", ["0", "two", "-1"])
+def test_a_bad_override_says_what_it_expects(monkeypatch, bad):
+    monkeypatch.setenv(runtime.CPU_DEVICES_OVERRIDE, bad)
+    with pytest.raises(ValueError, match="JAXCOURSE_CPU_DEVICES.*whole number"):
+        runtime.request_cpu_devices(8)

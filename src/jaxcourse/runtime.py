@@ -9,6 +9,9 @@ from dataclasses import dataclass, field
 from importlib import metadata
 
 _DEVICE_COUNT_FLAG = "--xla_force_host_platform_device_count"
+# Set, it replaces the count every notebook asks for: a multi-device chapter run on CPU as a
+# single-GPU runtime sees it (JAXCOURSE_CPU_DEVICES=1), without editing the notebook.
+CPU_DEVICES_OVERRIDE = "JAXCOURSE_CPU_DEVICES"
 
 
 def on_colab() -> bool:
@@ -46,7 +49,13 @@ def request_cpu_devices(count: int) -> None:
     Before `import jax` this sets XLA_FLAGS; after the import it also sets the
     `jax_num_cpu_devices` option, which JAX refuses once a backend has started. On a GPU or TPU
     runtime it changes only the CPU platform, so notebooks may call it unconditionally.
+    `JAXCOURSE_CPU_DEVICES`, when set, is the count asked for instead.
     """
+    override = os.environ.get(CPU_DEVICES_OVERRIDE, "").strip()
+    if override:
+        if not override.isdigit() or int(override) < 1:
+            raise ValueError(f"{CPU_DEVICES_OVERRIDE}={override!r}: expected a whole number of devices, at least 1")
+        count = int(override)
     flags = xla_flags_with_cpu_devices(count)
     if "jax" in sys.modules:
         import jax
