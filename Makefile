@@ -5,7 +5,7 @@ BIN    := $(CURDIR)/$(VENV)/bin
 STAMP  := $(VENV)/.installed
 export PATH := $(BIN):$(PATH)
 
-.PHONY: help install browser lab test soak notebooks book release check-release mistakes validate audit transcription grade export autograder report badges normalize bench lint clean
+.PHONY: help install browser lab test soak frontends notebooks book release check-release mistakes validate audit transcription grade export autograder report badges normalize bench lint clean
 
 help:                       ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/^([a-z-]+):.*## (.*)$$/\1\t\2/' | expand -t 16
@@ -39,6 +39,10 @@ SOAK_RUNS ?= 1
 soak: install               ## grade a class of 200 of 01_xor, 10% hostile (not in make test): make soak SOAK_RUNS=5
 	for run in $$(seq $(SOAK_RUNS)); do \
 	  $(BIN)/python -m pytest -m soak -s -q -p no:cacheprovider tests/grading/test_soak.py || exit 1; done
+
+frontends: install browser  ## every chapter in JupyterLab (Chromium) and nbconvert: make frontends CHAPTERS="12_transformer" QUICK=1
+	rm -f build/artifacts/frontends.md
+	CHAPTERS="$(CHAPTERS)" QUICK="$(QUICK)" $(BIN)/python -m pytest -m frontends -s -q -p no:cacheprovider tests/test_frontends.py
 
 notebooks: install          ## execute every chapter in quick mode into build/
 	$(BIN)/jaxcourse run-notebooks --quick

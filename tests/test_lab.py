@@ -2,10 +2,8 @@
 exercise in a real browser (headless Debian Chromium driven by Playwright)."""
 
 import contextlib
-import json
 import os
 import shutil
-import signal
 import socket
 import subprocess
 import sys
@@ -15,9 +13,9 @@ from pathlib import Path
 
 import nbformat
 import pytest
-from browser import NO_CHROMIUM, check_screenshot, free_port, wait_for_page
+from browser import NO_CHROMIUM, check_screenshot, free_port
 from conftest import first_check
-from playwright.sync_api import TimeoutError as PlaywrightTimeout
+from lab_page import cell, lab, run_all, stop, wait_for_text
 
 from jaxcourse.course import assignments
 
@@ -28,15 +26,6 @@ ARTIFACTS = ROOT / "build" / "artifacts"
 CHROMIUM = shutil.which("chromium")
 # every JupyterLab of this file on one xdist worker (make test: --dist loadgroup), one at a time
 pytestmark = pytest.mark.xdist_group("jupyterlab")
-
-
-def _stop(server: subprocess.Popen) -> None:
-    os.killpg(server.pid, signal.SIGTERM)
-    try:
-        server.wait(timeout=30)
-    except subprocess.TimeoutExpired:
-        os.killpg(server.pid, signal.SIGKILL)
-        server.wait()
 
 
 @pytest.mark.slow
@@ -69,48 +58,13 @@ def test_jupyter_lab_serves_the_course(tmp_path):
         with urllib.request.urlopen(f"http://127.0.0.1:{port}/api/contents/chapters", timeout=5) as response:
             assert b"01_xor.ipynb" in response.read()
     finally:
-        _stop(server)
+        stop(server)
     assert not list(runtime_dir.glob("jpserver-*")), "the server left its runtime files behind"
     with socket.socket() as s:
         assert s.connect_ex(("127.0.0.1", port)) != 0, "something still listens on the port"
 
 
 # --- an exercise in a real browser ----------------------------------------------------------------
-
-# all cells in the page (no windowing, so every cell's output can be read), no news pop-up
-LAB_SETTINGS = {
-    "@jupyterlab/notebook-extension/tracker.jupyterlab-settings": {"windowingMode": "none"},
-    "@jupyterlab/apputils-extension/notification.jupyterlab-settings": {"fetchNews": "false",
-                                                                        "checkForUpdates": False},
-}
-
-
-@contextlib.contextmanager
-def _lab(root: Path, scratch: Path):
-    """JupyterLab on `root` with its own settings and runtime folders; yields its base URL."""
-    for name, values in LAB_SETTINGS.items():
-        path = scratch / "settings" / name
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(json.dumps(values))
-    port = free_port()
-    env = {**os.environ, "JUPYTER_RUNTIME_DIR": str(scratch / "runtime")}
-    command = [
-        str(Path(sys.executable).parent / "jupyter"), "lab", "--no-browser", f"--port={port}",
-        "--ip=127.0.0.1", "--ServerApp.token=", "--ServerApp.password=", f"--ServerApp.root_dir={root}",
-        f"--LabApp.user_settings_dir={scratch / 'settings'}", f"--LabApp.workspaces_dir={scratch / 'ws'}",
-    ]
-    if os.geteuid() == 0:
-        command.append("--allow-root")
-    log = open(scratch / "lab.log", "w")  # noqa: SIM115 (closed below)
-    server = subprocess.Popen(command, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
-    base = f"http://127.0.0.1:{port}"
-    try:
-        wait_for_page(f"{base}/lab", server, 90, lambda: (scratch / "lab.log").read_text()[-2000:])
-        yield base
-    finally:
-        _stop(server)
-        log.close()
-
 
 @contextlib.contextmanager
 def _opened(tmp_path: Path, name: str):
@@ -122,7 +76,7 @@ def _opened(tmp_path: Path, name: str):
     (course / name).mkdir(parents=True)
     shutil.copy(ROOT / "exercises" / name / f"{name}.ipynb", course / name)
     released = nbformat.read(course / name / f"{name}.ipynb", as_version=4)
-    with _lab(course, tmp_path) as base, sync_playwright() as playwright:
+    with lab(course, tmp_path) as base, sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox", "--disable-gpu"])
         try:
             page = browser.new_page(viewport={"width": 1400, "height": 1000})
@@ -131,54 +85,6 @@ def _opened(tmp_path: Path, name: str):
             yield page, released
         finally:
             browser.close()
-
-
-def _cell(page, index: int):
-    return page.locator(".jp-Notebook .jp-Cell").nth(index)
-
-
-PROMPTS = "Array.from(document.querySelectorAll('.jp-Notebook .jp-Cell .jp-InputPrompt'), p => p.textContent)"
-
-
-def _run_all(page) -> None:
-    """Run → Run All Cells, through the menu as a student does. Under load the click can land
-    before the notebook is the current widget (the item is then disabled, or does nothing), so
-    wait for the item to be enabled and for some cell to be queued or run ([*] or [n]); if none
-    is, focus the notebook and click again."""
-    for _attempt in range(3):
-        before = json.dumps(page.evaluate(PROMPTS))
-        started = (f"JSON.stringify({PROMPTS}) !== {json.dumps(before)}"
-                   f" && {PROMPTS}.some(p => /\\[(\\*|\\d+)\\]/.test(p))")
-        page.locator(".lm-MenuBar-itemLabel", has_text="Run").first.click()
-        item = page.locator("li.lm-Menu-item[data-command='runmenu:run-all']")
-        page.wait_for_function("!document.querySelector(\"li.lm-Menu-item[data-command='runmenu:run-all']\")"
-                               "?.classList.contains('lm-mod-disabled')", timeout=60_000)
-        item.click()
-        try:
-            page.wait_for_function(started, timeout=30_000)
-            return
-        except PlaywrightTimeout:
-            page.keyboard.press("Escape")
-            _cell(page, 0).click()
-    raise AssertionError(f"Run All started nothing; the cells:\n{_cells_now(page)}")
-
-
-def _cells_now(page) -> str:
-    """Each cell's prompt and the start of its output, for a failure message."""
-    return "\n".join(page.evaluate(
-        "Array.from(document.querySelectorAll('.jp-Notebook .jp-Cell'), c => "
-        "(c.querySelector('.jp-InputPrompt')?.textContent ?? '') + ' ' + "
-        "(c.querySelector('.jp-OutputArea')?.textContent ?? '').slice(0, 200))"))
-
-
-def _wait_for_text(page, index: int, text: str, timeout_ms: int = 180_000) -> None:
-    try:
-        page.wait_for_function(
-            "([i, text]) => (document.querySelectorAll('.jp-Notebook .jp-Cell')[i]"
-            "?.querySelector('.jp-OutputArea')?.textContent ?? '').includes(text)",
-            arg=[index, text], timeout=timeout_ms)
-    except PlaywrightTimeout:
-        raise AssertionError(f"cell {index} never showed {text!r}; the cells:\n{_cells_now(page)}") from None
 
 
 @pytest.mark.slow
@@ -201,31 +107,31 @@ def test_an_exercise_runs_in_jupyterlab_in_chromium(tmp_path):
         page.wait_for_function(f"document.querySelectorAll('.jp-Notebook .jp-Cell').length"
                                f" === {len(released.cells)}", timeout=30_000)
 
-        _run_all(page)
-        _wait_for_text(page, test1, "NotImplementedError")
-        setup_line = _cell(page, setup).locator(".jp-OutputArea").text_content()
+        run_all(page)
+        wait_for_text(page, test1, "NotImplementedError")
+        setup_line = cell(page, setup).locator(".jp-OutputArea").text_content()
         assert f"JAX {jax.__version__} on cpu" in setup_line
-        failed = _cell(page, test1).locator(".jp-OutputArea").text_content()
+        failed = cell(page, test1).locator(".jp-OutputArea").text_content()
         assert first_check(released) in failed
         # Run All stopped at the first failure: the next test never ran
-        assert _cell(page, test2).locator(".jp-OutputArea").text_content().strip() == ""
+        assert cell(page, test2).locator(".jp-OutputArea").text_content().strip() == ""
 
         # answer task 1 in its editor, as a student types (inserted, so no auto-indent)
-        editor = _cell(page, task1).locator(".cm-content")
+        editor = cell(page, task1).locator(".cm-content")
         editor.click()
         page.keyboard.press("Control+A")
         page.keyboard.insert_text(answer)
         assert "raise NotImplementedError" not in editor.text_content()
         page.keyboard.press("Escape")
 
-        _run_all(page)
-        _wait_for_text(page, test2, "NotImplementedError")
-        passed = _cell(page, test1)
+        run_all(page)
+        wait_for_text(page, test2, "NotImplementedError")
+        passed = cell(page, test1)
         assert passed.locator(".jp-OutputArea").text_content().strip() == ""  # no error, no output
         assert passed.locator(".jp-InputPrompt").text_content().strip() not in ("[ ]:", "[*]:")
-        assert "expect_shape(_loss" in _cell(page, test2).locator(".jp-OutputArea").text_content()
+        assert "expect_shape(_loss" in cell(page, test2).locator(".jp-OutputArea").text_content()
 
-        _cell(page, task1).scroll_into_view_if_needed()
+        cell(page, task1).scroll_into_view_if_needed()
         shot = tmp_path / "lab-01_xor.png"
         page.screenshot(path=str(shot))
     check_screenshot(shot, width=1400)
