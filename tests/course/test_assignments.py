@@ -9,10 +9,6 @@ from jaxcourse.course import assignments, release
 
 ROOT = Path(__file__).resolve().parents[2]
 ASSIGNMENTS = assignments.assignment_names(ROOT)
-# Assignments that must grade the same on 1 and on 8 simulated CPU devices.
-MULTI_DEVICE = ["07_vmap_pmap", "08_prng", "12_transformer"]
-# `make audit` makes up to 8 mutants per task; CI keeps to 5 (spread over kinds) to stay quick.
-CI_MUTANTS_PER_TASK = 5
 
 
 def test_every_release_has_a_source():
