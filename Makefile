@@ -40,9 +40,10 @@ soak: install               ## grade a class of 200 of 01_xor, 10% hostile (not 
 	for run in $$(seq $(SOAK_RUNS)); do \
 	  $(BIN)/python -m pytest -m soak -s -q -p no:cacheprovider tests/grading/test_soak.py || exit 1; done
 
+FRONTENDS_REPORT = docs/frontends-$(shell $(BIN)/python -c "import jax; print(jax.default_backend())").md
 frontends: install browser  ## every chapter in JupyterLab (Chromium) and nbconvert: make frontends CHAPTERS="12_transformer" QUICK=1
-	rm -f build/artifacts/frontends.md
-	CHAPTERS="$(CHAPTERS)" QUICK="$(QUICK)" $(BIN)/python -m pytest -m frontends -s -q -p no:cacheprovider tests/test_frontends.py
+	rm -f $(FRONTENDS_REPORT)
+	FRONTENDS_REPORT=$(FRONTENDS_REPORT) CHAPTERS="$(CHAPTERS)" QUICK="$(QUICK)" $(BIN)/python -m pytest -m frontends -s -q -p no:cacheprovider tests/test_frontends.py
 
 notebooks: install          ## execute every chapter in quick mode into build/
 	$(BIN)/jaxcourse run-notebooks --quick
@@ -93,8 +94,11 @@ badges: install             ## restamp Colab badges and set-up cells from pyproj
 normalize: install          ## strip outputs and extra metadata from chapters/ and solutions/
 	$(BIN)/jaxcourse normalize
 
-runtimes: install           ## run every chapter and solution (full mode) and write docs/runtimes-cpu.md
-	$(BIN)/jaxcourse run-notebooks chapters solutions --output build/runtimes --report docs/runtimes-$(shell $(BIN)/python -c "import jax; print(jax.default_backend())").md
+# DEVICES=1: a notebook that asks for simulated CPU devices gets this many (JAXCOURSE_CPU_DEVICES), as on one GPU
+NOTEBOOKS ?= chapters solutions
+RUNTIMES = runtimes-$(shell $(BIN)/python -c "import jax; print(jax.default_backend())")$(if $(DEVICES),-$(DEVICES)-device)
+runtimes: install           ## run every chapter and solution (full mode), write docs/runtimes-cpu.md (DEVICES=1 NOTEBOOKS=...)
+	JAXCOURSE_CPU_DEVICES=$(DEVICES) $(BIN)/jaxcourse run-notebooks $(NOTEBOOKS) --output build/$(RUNTIMES) --report docs/$(RUNTIMES).md
 
 bench: install              ## print benchmark tables (not tests)
 	$(BIN)/jaxcourse bench mnist

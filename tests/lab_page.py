@@ -58,6 +58,23 @@ def lab(root: Path, scratch: Path):
         log.close()
 
 
+@contextlib.contextmanager
+def opened(root: Path, scratch: Path, notebook: str, chromium: str, idle_seconds: float = 60):
+    """`notebook` (a path under `root`) open in JupyterLab in headless Chromium, its kernel idle;
+    yields the page."""
+    from playwright.sync_api import sync_playwright
+
+    with lab(root, scratch) as base, sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=chromium, args=["--no-sandbox", "--disable-gpu"])
+        try:
+            page = browser.new_page(viewport={"width": 1400, "height": 1000})
+            page.goto(f"{base}/lab/tree/{notebook}")
+            page.wait_for_selector(".jp-Notebook-ExecutionIndicator[data-status='idle']", timeout=idle_seconds * 1000)
+            yield page
+        finally:
+            browser.close()
+
+
 def cell(page, index: int):
     return page.locator(".jp-Notebook .jp-Cell").nth(index)
 

@@ -2,7 +2,7 @@
 in Chromium, Run All, every cell reached with no error; and `jupyter nbconvert --execute`. Not
 part of `make test` (a chapter's full run takes up to 7 minutes): `make frontends`, or
 `make frontends CHAPTERS="10_pallas 12_transformer"`; QUICK=1 runs the quick sizes. A table of
-what ran goes to build/artifacts/frontends.md."""
+what ran goes to $FRONTENDS_REPORT (make frontends: docs/frontends-<backend>.md)."""
 
 from __future__ import annotations
 
@@ -16,10 +16,12 @@ from pathlib import Path
 import nbformat
 import pytest
 from browser import NO_CHROMIUM
-from lab_page import cells_now, lab, run_all
+from lab_page import cells_now, opened, run_all
+
+from jaxcourse import runtime
 
 ROOT = Path(__file__).resolve().parents[1]
-ARTIFACTS = ROOT / "build" / "artifacts"
+REPORT = Path(os.environ.get("FRONTENDS_REPORT") or ROOT / "build" / "artifacts" / "frontends.md")
 CHROMIUM = shutil.which("chromium")
 NAMES = os.environ.get("CHAPTERS", "").split() or [p.stem for p in sorted((ROOT / "chapters").glob("*.ipynb"))]
 QUICK = os.environ.get("QUICK", "") not in ("", "0")
@@ -55,46 +57,42 @@ def _problems(path: Path) -> list[str]:
 
 
 def _record(front_end: str, name: str, seconds: float, problems: list[str]) -> None:
-    ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    table = ARTIFACTS / "frontends.md"
-    if not table.exists():
-        table.write_text("| front end | chapter | mode | result | wall time (s) |\n|---|---|---|---|---|\n")
-    with table.open("a") as handle:
+    REPORT.parent.mkdir(parents=True, exist_ok=True)
+    if not REPORT.exists():
+        found = runtime.versions(("jax", "jupyterlab", "nbconvert", "nbclient", "playwright"))
+        chromium = subprocess.run([CHROMIUM or "chromium", "--version"], capture_output=True, text=True).stdout.strip()
+        REPORT.write_text("Every chapter as a student runs it (`make frontends`): Run All in JupyterLab, and "
+                          "`jupyter nbconvert --execute`; a cell that never ran or ended in an error fails it.\n\n"
+                          f"{', '.join(f'{k} {v}' for k, v in found.items())}; {chromium or 'no chromium'}; "
+                          f"{os.cpu_count()} CPU cores.\n\n"
+                          "| front end | chapter | mode | result | wall time (s) |\n|---|---|---|---|---|\n")
+    with REPORT.open("a") as handle:
         handle.write(f"| {front_end} | chapters/{name}.ipynb | {'quick' if QUICK else 'full'} | "
                      f"{'fail: ' + problems[0] if problems else 'pass'} | {seconds:.1f} |\n")
 
 
 @pytest.mark.parametrize("name", NAMES)
 def test_chapter_runs_all_in_jupyterlab_in_chromium(name, tmp_path):
-    from playwright.sync_api import sync_playwright
-
     if CHROMIUM is None:
         pytest.fail(NO_CHROMIUM)
     course = tmp_path / "course"
     path = _copy(name, course)
     cells = len(nbformat.read(path, as_version=4).cells)
-    with lab(course, tmp_path) as base, sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox", "--disable-gpu"])
-        try:
-            page = browser.new_page(viewport={"width": 1400, "height": 1000})
-            page.goto(f"{base}/lab/tree/{path.name}")
-            page.wait_for_selector(".jp-Notebook-ExecutionIndicator[data-status='idle']", timeout=120_000)
-            page.wait_for_function(f"document.querySelectorAll('.jp-Notebook .jp-Cell').length === {cells}",
-                                   timeout=60_000)
-            start = time.monotonic()
-            run_all(page)
-            # done: no cell queued or running, and the kernel idle
-            page.wait_for_function(
-                "!Array.from(document.querySelectorAll('.jp-Notebook .jp-Cell .jp-InputPrompt'),"
-                " p => p.textContent).some(t => t.includes('*'))"
-                " && document.querySelector('.jp-Notebook-ExecutionIndicator')?.dataset.status === 'idle'",
-                timeout=SECONDS * 1000, polling=1000)
-            seconds = time.monotonic() - start
-            page.keyboard.press("Control+s")
-            page.wait_for_function("!document.querySelector('.jp-mod-dirty')", timeout=60_000)
-            shown = cells_now(page)
-        finally:
-            browser.close()
+    with opened(course, tmp_path, path.name, CHROMIUM, idle_seconds=120) as page:
+        page.wait_for_function(f"document.querySelectorAll('.jp-Notebook .jp-Cell').length === {cells}",
+                               timeout=60_000)
+        start = time.monotonic()
+        run_all(page)
+        # done: no cell queued or running, and the kernel idle
+        page.wait_for_function(
+            "!Array.from(document.querySelectorAll('.jp-Notebook .jp-Cell .jp-InputPrompt'),"
+            " p => p.textContent).some(t => t.includes('*'))"
+            " && document.querySelector('.jp-Notebook-ExecutionIndicator')?.dataset.status === 'idle'",
+            timeout=SECONDS * 1000, polling=1000)
+        seconds = time.monotonic() - start
+        page.keyboard.press("Control+s")
+        page.wait_for_function("!document.querySelector('.jp-mod-dirty')", timeout=60_000)
+        shown = cells_now(page)
     problems = _problems(path)
     _record("JupyterLab 4 in Chromium", name, seconds, problems)
     print(f"{name}: Run All in JupyterLab, {seconds:.1f} s")

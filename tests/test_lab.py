@@ -15,7 +15,7 @@ import nbformat
 import pytest
 from browser import NO_CHROMIUM, check_screenshot, free_port
 from conftest import first_check
-from lab_page import cell, lab, run_all, stop, wait_for_text
+from lab_page import cell, opened, run_all, stop, wait_for_text
 
 from jaxcourse.course import assignments
 
@@ -70,21 +70,12 @@ def test_jupyter_lab_serves_the_course(tmp_path):
 def _opened(tmp_path: Path, name: str):
     """A copy of exercises/<name> (the page edits it) open in JupyterLab in headless Chromium, its
     kernel idle; yields (page, the copied notebook as released)."""
-    from playwright.sync_api import sync_playwright
-
     course = tmp_path / "course"
     (course / name).mkdir(parents=True)
     shutil.copy(ROOT / "exercises" / name / f"{name}.ipynb", course / name)
     released = nbformat.read(course / name / f"{name}.ipynb", as_version=4)
-    with lab(course, tmp_path) as base, sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox", "--disable-gpu"])
-        try:
-            page = browser.new_page(viewport={"width": 1400, "height": 1000})
-            page.goto(f"{base}/lab/tree/{name}/{name}.ipynb")
-            page.wait_for_selector(".jp-Notebook-ExecutionIndicator[data-status='idle']", timeout=60_000)
-            yield page, released
-        finally:
-            browser.close()
+    with opened(course, tmp_path, f"{name}/{name}.ipynb", CHROMIUM) as page:
+        yield page, released
 
 
 @pytest.mark.slow
