@@ -43,3 +43,15 @@ def test_multi_device_assignment_round_trip_on_8_devices(name):
     assert not _failures(checks), _failures(checks)
 
 
+
+
+@pytest.mark.parametrize("name", ASSIGNMENTS)
+def test_each_kept_answer_is_graded_once_in_fewer_notebooks_than_answers(name):
+    """(Which tasks may share a notebook is `audit.rounds`' business: tests/quality/test_mutation.py.)"""
+    from jaxcourse.course import assignments
+
+    students, grouped = validate._kept_in_rounds(ROOT, name, assignments.solved_assignment(ROOT, name))
+    held = sorted(answer.path.name for chosen in grouped for answer in chosen.values())
+    kept = sorted(a.path.name for a in [*assignments.mistakes(ROOT, name), *assignments.forged(ROOT, name)])
+    assert held == kept, "each kept and forged answer in exactly one submission"
+    assert len(students) == len(grouped) < len(kept), "kept answers of different tasks share notebooks"
