@@ -12,10 +12,11 @@ help:                       ## list the targets
 
 install: $(STAMP)           ## create .venv and install the course into it
 
+# uv installs what pip would, from PyPI, in seconds (pip takes over a minute); pip where uv cannot be had
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	( $(BIN)/python -m pip install --quiet uv && $(BIN)/uv pip install --quiet --python $(BIN)/python -e '.[dev]' ) \
+	  || $(BIN)/python -m pip install --quiet -e '.[dev]'
 	touch $(STAMP)
 
 lab: install                ## open the course in JupyterLab
@@ -63,7 +64,7 @@ mistakes: install           ## record how each kept mistake behaves (tests/mista
 validate: install           ## grade solution, release and kept mistakes through nbgrader
 	$(BIN)/jaxcourse validate
 
-audit: install              ## mutation analysis of every assignment's hidden tests (fails below 90%)
+audit: install              ## mutation analysis of every assignment's hidden tests, recorded in tests/audit/ (fails below 90%)
 	$(BIN)/jaxcourse audit
 
 transcription: install      ## share of task solutions already in a chapter's code (fails above 15%)
