@@ -67,3 +67,12 @@ def test_tasks_that_see_each_other_never_share_a_submission():
     grouped = audit.rounds({"a": [1, 2], "b": [3], "c": [4]}, depends)
     assert all(not ({"a", "b"} <= set(group)) for group in grouped)
     assert sorted(v for group in grouped for v in group.values()) == [1, 2, 3, 4]
+
+
+def test_mutants_fill_only_the_tasks_a_submission_leaves_free_and_never_beside_a_task_they_see():
+    depends = audit.dependencies({"a": "def f(): ...", "b": "def g(): return f()", "c": "def h(): ..."}, {})
+    grouped = audit.rounds({"a": ["a1", "a2"], "c": ["c1"]}, depends)  # [{a, c}, {a}]
+    placed = audit.fill(grouped, {"b": ["b-m1", "b-m2"], "c": ["c-m1", "c-m2", "c-m3"]}, depends)
+    assert grouped == [{"a": "a1", "c": "c1"}, {"a": "a2", "c": "c-m1"}]
+    assert placed == 1, "b sees a (in every submission); c is free in the second only"
+    assert audit.fill([{"a": "a1"}], {"c": []}, depends) == 0

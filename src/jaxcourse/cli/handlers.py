@@ -238,10 +238,13 @@ def audit(args) -> int:
 
     root = assignments.course_root()
     failed = 0
+    cap = None if args.all else args.cap
     for name in args.assignments or assignments.assignment_names(root):
-        report = mutation_audit.audit(root, name, cap=None if args.all else args.cap, workers=args.workers,
+        report = mutation_audit.audit(root, name, cap=cap, workers=args.workers,
                                       scheduler=args.scheduler, progress=not args.no_progress)
         print(report.table())
+        if cap is None or cap >= mutation_audit.CAP:
+            print(f"  recorded in {mutation_audit.save(root, report, cap).relative_to(root)}")
         failed += not report.passed
     return 1 if failed else 0
 

@@ -153,7 +153,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     audit_command = commands.add_parser("audit", help="mutation analysis: do hidden tests catch plausible mistakes?")
     audit_command.add_argument("assignments", nargs="*", help="assignment names (default: all)")
-    audit_command.add_argument("--cap", type=int, default=8, help="mutants per task, spread over kinds (default 8)")
+    audit_command.add_argument("--cap", type=int, default=8,
+                               help="mutants per task, spread over kinds (default 8; fewer: not recorded)")
     audit_command.add_argument("--all", action="store_true", help="every mutant, no cap")
     audit_command.add_argument("--workers", type=int, help="parallel kernels (default: one per core)")
     audit_command.add_argument("--scheduler", help="address of a running Dask scheduler")

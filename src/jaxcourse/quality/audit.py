@@ -6,11 +6,17 @@ tasks whose tests cannot see each other's answers share one submission (one note
 several tasks at once); a task whose tests or answer use another task's names is never graded
 next to a mutant of that task. A mutant listed in `solutions/<assignment>/equivalent-mutants.txt`
 (`task | description | why it is equivalent`) is reported apart, not hidden.
+
+Each run is recorded (`tests/audit/<assignment>.json`) with a digest of what decides it (the
+assignment's source folder, the mutation operators, the checks hidden tests call): CI checks that
+the record is current and passes, and grades a sample of its mutants again (`agreement`).
 """
 
 from __future__ import annotations
 
 import ast
+import hashlib
+import json
 import tempfile
 import time
 from dataclasses import dataclass, field
@@ -25,6 +31,9 @@ from jaxcourse.quality import mutation
 
 EQUIVALENTS = "equivalent-mutants.txt"
 THRESHOLD = 0.9
+CAP = 8  # mutants per task in `jaxcourse audit`, and the least a record counts with
+RECORDS = Path("tests") / "audit"
+FORMAT = "1"
 
 
 @dataclass
@@ -57,6 +66,17 @@ class AuditReport:
     @property
     def passed(self) -> bool:
         return self.score >= THRESHOLD
+
+    def record(self, root: Path, cap: int | None) -> dict:
+        """What `save` keeps: each mutant's verdict by its key, and the digest it holds for."""
+        import jax
+
+        return {"format": FORMAT, "inputs": inputs_digest(root, self.assignment), "assignment": self.assignment,
+                "cap": cap, "score": self.score, "runs": self.runs, "seconds": round(self.seconds),
+                "jax": jax.__version__, "table": self.table(),
+                "tasks": {t.task: {"killed": [m.key for m in t.killed], "survived": [m.key for m in t.survived],
+                                   "equivalent": [m.key for m, _ in t.equivalent], "named": t.named}
+                          for t in self.tasks}}
 
     def table(self) -> str:
         lines = [f"{self.assignment}: {self.score:.0%} of non-equivalent mutants killed "
@@ -142,9 +162,10 @@ class Plan:
 
     name: str
     students: dict
-    grouped: list
+    grouped: list  # per submission, {task: what its answer is}: a mutation.Mutant is judged here
     audits: dict
     tests: dict
+    prefix: str = "mutants"
 
     def score(self, report, seconds: float) -> AuditReport:
         solution = report.students["solution"]
@@ -152,8 +173,10 @@ class Plan:
             raise assignments.CourseError(f"{self.name}: the solution scored {solution.score:g} of "
                                        f"{report.max_score:g} in the audit: {solution.notes}")
         for index, chosen in enumerate(self.grouped):
-            record = report.students[f"mutants-{index:03d}"]
+            record = report.students[f"{self.prefix}-{index:03d}"]
             for task, mutant in chosen.items():
+                if not isinstance(mutant, mutation.Mutant):
+                    continue
                 lost = any(record.cells.get(cell, 0.0) < points for cell, points in self.tests[task].items())
                 (self.audits[task].killed if lost else self.audits[task].survived).append(mutant)
                 self.audits[task].named += lost and any(cell in record.named for cell in self.tests[task])
@@ -175,6 +198,11 @@ def in_rounds(root: Path, name: str, solved: dict, by_task: dict[str, list], cod
     """Submissions `<prefix>-NNN`, each the solution with one answer (`code(item)`) in each of
     several tasks that cannot see each other (`rounds`); and, per submission, {task: item}."""
     grouped = rounds(by_task, depends)
+    return submissions_of(root, name, solved, grouped, code, prefix), grouped
+
+
+def submissions_of(root: Path, name: str, solved: dict, grouped: list[dict], code, prefix: str) -> dict:
+    """{`<prefix>-NNN`: the solution with each of `grouped[NNN]`'s answers (`code(item)`) in its task}."""
     by_id = {t.grade_id: t for t in assignments.tasks(root, name)}
     students = {}
     for index, chosen in enumerate(grouped):
@@ -183,28 +211,47 @@ def in_rounds(root: Path, name: str, solved: dict, by_task: dict[str, list], cod
             notebook = by_id[task].notebook
             notebooks[notebook] = assignments.with_answer(notebooks[notebook], task, code(item))
         students[f"{prefix}-{index:03d}"] = notebooks
-    return students, grouped
+    return students
 
 
-def plan(root: Path, name: str, solved: dict, *, cap: int | None = 8) -> Plan:
-    """Submissions `mutants-NNN`, each the solution with one mutant in one or more tasks."""
-    answers, tests = task_sources(root, name)
-    all_tasks = assignments.tasks(root, name)
+def candidates(root: Path, name: str, cap: int | None = CAP) -> tuple[dict[str, TaskAudit], dict[str, list]]:
+    """({task: its audit, listed equivalents filled in}, {task: the mutants to grade})."""
+    answers, _ = task_sources(root, name)
     known = equivalents(root, name)
-    audits = {t.grade_id: TaskAudit(t.grade_id, mutation.normalized(answers[t.grade_id])) for t in all_tasks}
-    candidates: dict[str, list] = {}
-    for task in all_tasks:
+    audits, found = {}, {}
+    for task in assignments.tasks(root, name):
+        audits[task.grade_id] = TaskAudit(task.grade_id, mutation.normalized(answers[task.grade_id]))
         for mutant in mutation.select(mutation.mutants(task.grade_id, answers[task.grade_id]), cap):
             if mutant.key in known:
                 audits[task.grade_id].equivalent.append((mutant, known[mutant.key]))
             else:
-                candidates.setdefault(task.grade_id, []).append(mutant)
-    students, grouped = in_rounds(root, name, solved, candidates, lambda mutant: mutant.code, "mutants",
+                found.setdefault(task.grade_id, []).append(mutant)
+    return audits, found
+
+
+def fill(grouped: list[dict], found: dict[str, list], depends: dict[str, set[str]]) -> int:
+    """Put mutants into submissions already planned, where a submission holds no answer for their
+    task and none of a task they see (one a task and submission, in order); return how many."""
+    queues = {task: list(mutants) for task, mutants in found.items()}
+    placed = 0
+    for chosen in grouped:
+        for task, queue in queues.items():
+            if queue and task not in chosen and all(task not in depends[o] and o not in depends[task] for o in chosen):
+                chosen[task] = queue.pop(0)
+                placed += 1
+    return placed
+
+
+def plan(root: Path, name: str, solved: dict, *, cap: int | None = CAP) -> Plan:
+    """Submissions `mutants-NNN`, each the solution with one mutant in one or more tasks."""
+    answers, tests = task_sources(root, name)
+    audits, found = candidates(root, name, cap)
+    students, grouped = in_rounds(root, name, solved, found, lambda mutant: mutant.code, "mutants",
                                   dependencies(answers, tests))
-    return Plan(name, students, grouped, audits, {t.grade_id: t.tests for t in all_tasks})
+    return Plan(name, students, grouped, audits, {t.grade_id: t.tests for t in assignments.tasks(root, name)})
 
 
-def audit(root: Path, name: str, *, cap: int | None = 8, env: dict | None = None, workers: int | None = None,
+def audit(root: Path, name: str, *, cap: int | None = CAP, env: dict | None = None, workers: int | None = None,
           scheduler: str | None = None, progress: bool = False) -> AuditReport:
     start = time.monotonic()
     source_folder = assignments.assignment_folder(root, name)
@@ -217,3 +264,66 @@ def audit(root: Path, name: str, *, cap: int | None = 8, env: dict | None = None
         report = pipeline.grade(root, name, folder, course=Path(tmp) / "grading", env=dict(env or {}),
                               workers=workers, scheduler=scheduler, progress=progress, feedback=False)
     return mutants.score(report, time.monotonic() - start)
+
+
+def record_path(root: Path, name: str) -> Path:
+    return root / RECORDS / f"{name}.json"
+
+
+def inputs_digest(root: Path, name: str) -> str:
+    """What decides an audit: the assignment's source folder (solutions, hidden tests, listed
+    equivalents), the mutation operators and the checks the tests call. The grader is not in it:
+    the sample CI grades again (`agreement`) and validate's round trips check that."""
+    from jaxcourse import checks
+
+    h = hashlib.sha256(FORMAT.encode())
+    folder = root / assignments.SOURCE / name
+    files = [p for p in sorted(folder.rglob("*")) if p.is_file()
+             and ".ipynb_checkpoints" not in p.parts and "__pycache__" not in p.parts]
+    for path in files:
+        h.update(path.relative_to(folder).as_posix().encode() + b"\0" + path.read_bytes())
+    for module in (mutation, checks):
+        h.update(Path(module.__file__).name.encode() + b"\0" + Path(module.__file__).read_bytes())
+    return h.hexdigest()
+
+
+def save(root: Path, report: AuditReport, cap: int | None) -> Path:
+    path = record_path(root, report.assignment)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(report.record(root, cap), indent=1, sort_keys=True) + "\n")
+    return path
+
+
+def recorded(root: Path, name: str) -> tuple[dict, list[str]]:
+    """The assignment's audit record, and what is wrong with it: missing, stale, made with fewer
+    than `CAP` mutants a task, or below the threshold."""
+    path = record_path(root, name)
+    redo = f"run `jaxcourse audit {name}` (about a minute on 2 cores) and commit {path.relative_to(root)}"
+    if not path.is_file():
+        return {}, [f"{name}: no audit record: {redo}"]
+    record = json.loads(path.read_text())
+    problems = []
+    if record.get("format") != FORMAT or record.get("inputs") != inputs_digest(root, name):
+        problems.append(f"{name}: the audit record is stale (its solutions, hidden tests or the mutation "
+                        f"operators changed since): {redo}")
+    if record.get("cap") is not None and record.get("cap", 0) < CAP:
+        problems.append(f"{name}: the audit record made {record.get('cap')} mutants a task, fewer than {CAP}: {redo}")
+    if record.get("score", 0.0) < THRESHOLD:
+        problems.append(f"{name}: the audit killed {record.get('score', 0.0):.0%} of its mutants, "
+                        f"below {THRESHOLD:.0%}: strengthen the hidden tests (its record lists the survivors)")
+    return record, problems
+
+
+def agreement(record: dict, sample: AuditReport) -> list[str]:
+    """Each mutant graded again must get the verdict its record gives it."""
+    verdicts = {key: verdict for task in record.get("tasks", {}).values()
+                for verdict in ("killed", "survived", "equivalent") for key in task.get(verdict, [])}
+    found = []
+    for task in sample.tasks:
+        for verdict, mutants in (("killed", task.killed), ("survived", task.survived),
+                                 ("equivalent", [m for m, _ in task.equivalent])):
+            for mutant in mutants:
+                before = verdicts.get(mutant.key)
+                if before != verdict:
+                    found.append(f"{mutant.key}: {verdict} now, {before or 'not made'} in the record")
+    return found

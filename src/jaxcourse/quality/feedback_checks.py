@@ -1,6 +1,6 @@
 """What `validate` proves of the feedback pages (the graded notebooks nbgrader renders): each kept
 mistake is named by its own `why` and no other; every lost test part of the untouched release and
-of a notebook holding a kept mistake in every task says something; no page shows a line of hidden
+of each notebook of kept answers says something; no page shows a line of hidden
 test code."""
 
 from __future__ import annotations
@@ -55,14 +55,14 @@ def check(root: Path, name: str, course: Path, report, named: dict[str, list], l
     recorded = behaviour.load(root, name).get("mistakes", {})
     if not recorded:
         found.append(("behaviour-recorded", False, f"{name}: no current behaviour.json: run `make mistakes`"))
-    for student in [*named, *lines_for]:
+    for student in dict.fromkeys([*named, *lines_for]):
         pages = _pages(course, student, name)
         text = "\n".join(_said(c) for page in pages for c in page.cells)
         leaked = [line for line in secret if line in text]
         if leaked:
             found.append((f"hidden-code-{student}", False, f"its feedback shows hidden test code: {leaked[0]}"))
-        if student in named:
-            found += [_named(pages, cells, mistake, whys, recorded) for cells, mistake in named[student]]
+        found += [_named(pages, cells, mistake, whys, recorded) for cells, mistake in named.get(student, [])]
+        if student not in lines_for:
             continue
         silent = [c.metadata.nbgrader.grade_id for page in pages for c in page.cells
                   if c.get("metadata", {}).get("nbgrader", {}).get("grade")

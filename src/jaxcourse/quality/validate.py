@@ -20,13 +20,13 @@ from jaxcourse.course.assignments import (
     mistakes,
     solved_assignment,
     tasks,
-    with_answer,
 )
 from jaxcourse.course.release import generate, release_drift
 from jaxcourse.grading import pipeline
 from jaxcourse.grading.intake import submissions
 from jaxcourse.grading.plain_nbgrader import autograde, shared_compilation_cache
 from jaxcourse.quality import audit, feedback_checks
+from jaxcourse.quality.mutation import Mutant
 
 
 @dataclass(frozen=True)
@@ -42,7 +42,7 @@ class Check:
 
 
 def validate(root: Path, name: str, env: dict[str, str] | None = None, *, plain: bool = True,
-             mutants: int | None = 0) -> list[Check]:
+             audit_sample: bool = False) -> list[Check]:
     """Prove an assignment gradeable: the committed release is what the source generates; plain
     `nbgrader autograde` gives the solution full marks; and through `jaxcourse grade` (the sandboxed
     pipeline instructors use) the solution scores full marks, the release zero, and each kept
@@ -50,8 +50,9 @@ def validate(root: Path, name: str, env: dict[str, str] | None = None, *, plain:
     each other share a submission (`_kept_in_rounds`): each is scored on its own task's test cells,
     and is reported with the score the submission would have with it alone.
 
-    `mutants` (a cap per task, None for all, 0 for none) also runs `jaxcourse audit` in the same
-    grading run: its report comes back as the check named "audit".
+    `audit_sample` also grades mutants of the recorded audit (`jaxcourse audit`) where the kept
+    answers' submissions leave a task free (a submission of their own only when none is): the check
+    named "audit" says whether the record is current and passes, and whether they agree with it.
     """
     assignment_folder(root, name)  # an unknown name: one line
     all_tasks = tasks(root, name)
@@ -65,16 +66,11 @@ def validate(root: Path, name: str, env: dict[str, str] | None = None, *, plain:
         solution = solved_assignment(root, name, released)
         release_copy = {nb: nbformat.read(released / nb, as_version=4) for nb in solution}
         students = {"solution": solution, "release": release_copy}
-        kept_answers, grouped = _kept_in_rounds(root, name, solution)
+        sample = audit.candidates(root, name)[1] if audit_sample else None
+        kept_answers, grouped = _kept_in_rounds(root, name, solution, sample)
         students.update(kept_answers)
-        every = dict(solution)  # a kept mistake in every task, one notebook: every lost part must say why
-        for mistake in {m.task: m for m in mistakes(root, name)}.values():
-            notebook = by_id[mistake.task].notebook
-            every[notebook] = with_answer(every[notebook], mistake.task, mistake.code)
-        students["all-mistakes"] = every
-        plan = audit.plan(root, name, solution, cap=mutants) if mutants != 0 else None
-        if plan is not None:
-            students.update(plan.students)
+        plan = audit.Plan(name, kept_answers, grouped, {t: audit.TaskAudit(t, "") for t in by_id},
+                          {t.grade_id: t.tests for t in all_tasks}, KEPT) if audit_sample else None
         folder = submissions.write_class(Path(tmp) / "class", students)
         start = time.monotonic()
         report = pipeline.grade(root, name, folder, course=Path(tmp) / "grading", env=dict(env or {}),
@@ -90,9 +86,9 @@ def validate(root: Path, name: str, env: dict[str, str] | None = None, *, plain:
         rounds = {f"{KEPT}-{index:03d}": chosen for index, chosen in enumerate(grouped)}
         pages = feedback_checks.check(root, name, Path(tmp) / "grading", report,
                                       {student: [(by_id[task].tests, answer) for task, answer in chosen.items()
-                                                 if not _label(answer).startswith("forged-")]
+                                                 if _label(answer).startswith("mistake-")]
                                        for student, chosen in rounds.items()},
-                                      ["release", "all-mistakes"])
+                                      ["release", *rounds])
     full = report.max_score
     got = {student: record.score for student, record in report.students.items()}
     checks = [
@@ -105,8 +101,7 @@ def validate(root: Path, name: str, env: dict[str, str] | None = None, *, plain:
         checks.append(Check("nbgrader-solution", full, plain_scores.totals["solution"],
                             "plain nbgrader autograde: full marks"))
     if plan is not None:
-        result = plan.score(report, graded)
-        checks.append(Check("audit", 1.0, float(result.passed), result.table()))
+        checks.append(_audit_check(root, name, plan.score(report, graded)))
     points = {cell: p for t in all_tasks for cell, p in t.tests.items()}
     for student, chosen in rounds.items():
         cells = report.students[student].cells
@@ -114,6 +109,8 @@ def validate(root: Path, name: str, env: dict[str, str] | None = None, *, plain:
         theirs = {cell for task in chosen for cell in by_id[task].tests}
         elsewhere = [c for c in lost if c not in theirs]
         for task_id, answer in chosen.items():
+            if isinstance(answer, Mutant):  # the audit's (`plan.score`)
+                continue
             task = by_id[task_id]
             kept_points = sum(cells.get(cell, 0.0) for cell in task.tests)
             detail = f"{answer.why} (loses {task.grade_id}'s {task.points:g} points)"
@@ -126,7 +123,7 @@ def validate(root: Path, name: str, env: dict[str, str] | None = None, *, plain:
     kept = {m.path.stem for m in mistakes(root, name)}
     checks += [Check(f"forged-{a.path.stem}-plain", 1.0, 0.0, f"'# plain: {a.see}' names no kept mistake of {name}")
                for a in forged(root, name) if a.see not in kept]
-    covered = {task for chosen in grouped for task in chosen}
+    covered = {task for chosen in grouped for task, answer in chosen.items() if not isinstance(answer, Mutant)}
     for task in all_tasks:
         if task.grade_id not in covered:
             checks.append(Check(f"no-mistake-for-{task.grade_id}", 1.0, 0.0,
@@ -139,14 +136,31 @@ def validate(root: Path, name: str, env: dict[str, str] | None = None, *, plain:
 KEPT = "kept"
 
 
+def _audit_check(root: Path, name: str, sample: audit.AuditReport) -> Check:
+    """The recorded audit (`jaxcourse audit`) is current and passes, and the mutants graded again
+    in this run get the verdicts it gives them."""
+    record, problems = audit.recorded(root, name)
+    if record:
+        problems += [f"{name}: a mutant graded again disagrees with the audit record ({line})"
+                     for line in audit.agreement(record, sample)]
+    regraded = sum(t.made for t in sample.tasks)
+    detail = "; ".join(problems) if problems else (
+        f"{record['table'].splitlines()[0]} (recorded, JAX {record['jax']}); {regraded} of its mutants "
+        "graded again here agree")
+    return Check("audit", 1.0, float(not problems), detail)
+
+
 def _label(answer) -> str:
+    if isinstance(answer, Mutant):
+        return f"mutant '{answer.key}'"
     return f"{'forged' if answer.path.parent.parent.name == FORGED.name else 'mistake'}-{answer.path.stem}"
 
 
-def _kept_in_rounds(root: Path, name: str, solution: dict) -> tuple[dict, list[dict]]:
+def _kept_in_rounds(root: Path, name: str, solution: dict, sample: dict[str, list] | None = None
+                    ) -> tuple[dict, list[dict]]:
     """Submissions `kept-NNN`: the kept mistakes and forged answers, one per task in each, of tasks
     that cannot see each other's answers (what `audit` does with mutants); a task's test cells say
-    how its own answer did."""
+    how its own answer did. `sample` ({task: mutants}) fills the tasks these leave free."""
     by_task: dict[str, list] = {}
     for answer in [*mistakes(root, name), *forged(root, name)]:
         by_task.setdefault(answer.task, []).append(answer)
@@ -156,5 +170,8 @@ def _kept_in_rounds(root: Path, name: str, solution: dict) -> tuple[dict, list[d
         raise CourseError(f"{by_task[unknown[0]][0].path}: no task {unknown[0]!r} in {name}")
     # a kept answer may read names its task's solution does not: each task's every answer counts
     every_answer = {task: "\n".join([code, *(a.code for a in by_task.get(task, []))]) for task, code in answers.items()}
-    return audit.in_rounds(root, name, solution, by_task, lambda answer: answer.code, KEPT,
-                           audit.dependencies(every_answer, tests))
+    depends = audit.dependencies(every_answer, tests)
+    grouped = audit.rounds(by_task, depends)
+    if sample and not audit.fill(grouped, sample, depends):  # no task free anywhere: a submission of mutants
+        grouped += audit.rounds({task: mutants[:1] for task, mutants in sample.items()}, depends)[:1]
+    return audit.submissions_of(root, name, solution, grouped, lambda answer: answer.code, KEPT), grouped
