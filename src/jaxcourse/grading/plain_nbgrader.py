@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import csv
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -13,7 +12,7 @@ from jaxcourse.course.release import nbgrader
 
 @dataclass
 class Scores:
-    """Per-student, per-test-cell scores read back from the gradebook, and the exported totals."""
+    """Per-student, per-test-cell scores and totals read back from nbgrader's gradebook."""
 
     cells: dict[str, dict[str, float]]
     totals: dict[str, float]
@@ -31,17 +30,17 @@ def autograde(course: Path, name: str, submissions: dict[str, dict[str, nbformat
         for filename, notebook in notebooks.items():
             nbformat.write(notebook, folder / filename)
     nbgrader(["autograde", name, "--force", "--create"], course, env)
-    nbgrader(["export", "--to", "grades.csv"], course)
     cells: dict[str, dict[str, float]] = {}
+    totals: dict[str, float] = {}
+    # what `nbgrader export` would write as raw_score, read here rather than by another nbgrader process
     with Gradebook(f"sqlite:///{course / 'gradebook.db'}") as gradebook:
         max_score = gradebook.find_assignment(name).max_score
         for student in submissions:
             scores = cells.setdefault(student, {})
-            for notebook in gradebook.find_submission(name, student).notebooks:
+            submission = gradebook.find_submission(name, student)
+            totals[student] = float(submission.score)
+            for notebook in submission.notebooks:
                 scores.update({g.name: float(g.score) for g in notebook.grades})
-    with open(course / "grades.csv", newline="") as handle:
-        totals = {row["student_id"]: float(row["raw_score"]) for row in csv.DictReader(handle)
-                  if row["assignment"] == name}
     return Scores(cells, totals, float(max_score))
 
 
