@@ -18,6 +18,9 @@ $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	( $(BIN)/python -m pip install --quiet uv && $(BIN)/uv pip install --quiet --compile-bytecode --python $(BIN)/python -e '.[dev]' ) \
 	  || $(BIN)/python -m pip install --quiet -e '.[dev]'
+	# jsonschema's optional IRI check (rfc3987-syntax, asked for by jupyter-events) builds 39 grammars at
+	# every import of nbformat: 1.4 s of each notebook tool's start, dozens a test run. Nothing here checks IRIs.
+	$(BIN)/python -m pip uninstall --quiet --yes rfc3987-syntax
 	touch $(STAMP)
 
 lab: install                ## open the course in JupyterLab

@@ -30,7 +30,8 @@ ROOT = Path(__file__).resolve().parents[2]
 JAXCOURSE = [sys.executable, "-m", "jaxcourse.cli"]
 # one worker grades the hostile class and runs everything that reads it
 pytestmark = pytest.mark.xdist_group("hostile")
-LIMITS = ["--cell-timeout", "20", "--notebook-timeout", "240", "--memory", "1.5", "--no-progress"]
+# 01_xor's slowest cell takes under a second; the endless loops spin for the whole cell limit
+LIMITS = ["--cell-timeout", "10", "--notebook-timeout", "240", "--memory", "1.5", "--no-progress"]
 
 class Listener:
     """A TCP server on the host's loopback; a sandboxed kernel must never reach it."""
@@ -368,7 +369,7 @@ def _grade_here(submitted: Path, course: Path, **options):
     from jaxcourse.grading import pipeline
     from jaxcourse.grading.sandbox.settings import Limits
 
-    limits = Limits(cell_seconds=20, notebook_seconds=240, memory_bytes=int(1.5 * 2**30))
+    limits = Limits(cell_seconds=10, notebook_seconds=240, memory_bytes=int(1.5 * 2**30))
     return pipeline.grade(ROOT, ASSIGNMENT, submitted, course=course, workers=2, progress=False, limits=limits,
                           **options)
 
