@@ -16,7 +16,9 @@ if ! command -v "$PYTHON" >/dev/null 2>&1; then
   fi
 fi
 [ -x /autograder/venv/bin/python ] || "$PYTHON" -m venv /autograder/venv
-/autograder/venv/bin/python -m pip install --quiet --disable-pip-version-check -r requirements.txt
+# --no-deps: exactly the packages the grader was tested with (requirements.txt lists them all), none
+# resolved anew
+/autograder/venv/bin/python -m pip install --quiet --disable-pip-version-check --no-deps -r requirements.txt
 SITE="$(/autograder/venv/bin/python -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])')"
 echo /autograder/source/jaxcourse/src > "$SITE/jaxcourse.pth"
 # the solution and its hidden tests are the grader's alone; student code runs as nobody
