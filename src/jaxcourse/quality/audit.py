@@ -304,8 +304,8 @@ def recorded(root: Path, name: str) -> tuple[dict, list[str]]:
     record = json.loads(path.read_text())
     problems = []
     if record.get("format") != FORMAT or record.get("inputs") != inputs_digest(root, name):
-        problems.append(f"{name}: the audit record is stale (its solutions, hidden tests or the mutation "
-                        f"operators changed since): {redo}")
+        problems.append(f"{name}: the audit record is stale (its solutions, hidden tests, the mutation "
+                        f"operators or the checks changed since): {redo}")
     if record.get("cap") is not None and record.get("cap", 0) < CAP:
         problems.append(f"{name}: the audit record made {record.get('cap')} mutants a task, fewer than {CAP}: {redo}")
     if record.get("score", 0.0) < THRESHOLD:
